@@ -1,0 +1,142 @@
+"""A case: one kernel socket under test, its scripted peer, an epoll watch, and the model.
+
+Each method is one step of a scenario.  It acts, collects what the kernel sent, reads the
+accounting, advances the rule engine and, for waits, records a check of the required mask
+against the observed one.  Tests read as the list of steps; the verdict is the checks.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from dataclasses import dataclass, field
+
+from . import masks as M
+from .epoll import Watch
+from .peer import PeerConn
+from .rules import EpollModel, KernelRules, threshold, writeable
+from .sockinfo import Snapshot, snapshot
+from .timeline import Timeline
+
+
+@dataclass
+class Case:
+    sock: socket.socket
+    conn: PeerConn
+    rules: KernelRules
+    timeline: Timeline
+    edge: bool = True
+    watch: Watch | None = None
+    model: EpollModel | None = None
+    last: Snapshot | None = None
+    accepted: int = 0                     # bytes the kernel accepted from send()
+    reports: list[tuple[int, str, int]] = field(default_factory=list)  # (step, label, mask)
+    series: list[dict] = field(default_factory=list)
+
+    # -- accounting -----------------------------------------------------------------------
+    def snap(self) -> Snapshot:
+        s = snapshot(self.sock)
+        self.timeline.add("acct", s.brief() + f" writable={'yes' if writeable(s, True) else 'no'}",
+                          snapshot=s.to_dict())
+        self.last = s
+        return s
+
+    @property
+    def mode(self) -> str:
+        return "ET" if self.edge else "LT"
+
+    # -- epoll ----------------------------------------------------------------------------
+    def register(self, events: int = M.IN | M.OUT) -> None:
+        self.timeline.begin(f"epoll_ctl ADD ({self.mode})")
+        self.watch = Watch(self.sock, self.edge, events, self.timeline)
+        self.model = EpollModel(self.rules, self.edge, events)
+        self.watch.add()
+        self.model.ctl(self.snap())
+
+    def modify(self, events: int | None = None) -> None:
+        self.timeline.begin("epoll_ctl MOD")
+        self.watch.mod(events)
+        self.model.ctl(self.snap(), events)
+
+    def wait(self, label: str | None = "epoll_wait") -> int:
+        """epoll_wait(timeout=0) and check it against the rule; returns the observed mask.
+
+        With ``label=None`` the wait belongs to the current step (e.g. the ACK before it).
+        """
+        if label is not None:
+            self.timeline.begin(label)
+        acct = self.last if self.last is not None else self.snap()
+        required = self.model.wait(acct)
+        observed = self.watch.wait(0)
+        self.timeline.check(f"epoll_wait({self.mode})", M.name(required.mask), M.name(observed), required.why)
+        self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
+        return observed
+
+    # -- writing --------------------------------------------------------------------------
+    def send(self, n: int) -> str:
+        """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'."""
+        self.timeline.begin(f"send({n})")
+        try:
+            got = self.sock.send(b"w" * n, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            got, result = -errno.EAGAIN, "eagain"
+        else:
+            result = "full" if got == n else "short"
+            self.accepted += got
+        self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
+        self.conn.drain()
+        self.model.sent(result, self.snap())
+        return result
+
+    def fill(self, chunk: int = 65536) -> int:
+        """send() until EAGAIN; returns the bytes accepted before it."""
+        before = self.accepted
+        while self.send(chunk) != "eagain":
+            pass
+        return self.accepted - before
+
+    # -- the peer -------------------------------------------------------------------------
+    def sent_end(self) -> int:
+        """Relative sequence just past what the kernel has sent, from its own counters."""
+        s = snapshot(self.sock)
+        return self.conn.acked + s.unacked_bytes
+
+    def ack(self, rel_ack: int, window: int | None = None) -> bool:
+        """The peer acknowledges up to ``rel_ack``; returns whether the model saw a wakeup."""
+        self.timeline.begin(f"ACK {rel_ack}")
+        prev = self.last
+        self.conn.ack(rel_ack, window)
+        self.conn.drain()
+        acct = self.snap()
+        freed = prev is not None and acct.wmem_queued < prev.wmem_queued
+        woke = self.model.acked(acct, freed)
+        self.series.append({"ack": rel_ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
+                            "free": acct.free, "threshold": threshold(acct),
+                            "writable": writeable(acct, True), "wakeup_required": woke})
+        return woke
+
+    def ack_all(self, step: int) -> None:
+        """ACK in steps of ``step`` bytes until nothing is outstanding, waiting after each."""
+        while True:
+            self.conn.wait_until_sent(self.sent_end)
+            if self.conn.acked >= self.conn.received_end:
+                break
+            self.ack(min(self.conn.acked + step, self.conn.received_end))
+            self.wait(None)
+            if self.series:
+                self.series[-1]["epollout"] = bool(self.reports[-1][2] & M.OUT)
+
+    def peer_data(self, payload: bytes) -> None:
+        self.timeline.begin(f"peer sends {len(payload)} bytes")
+        self.conn.data(payload)
+        self.conn.drain()
+        self.model.data_ready(self.snap())
+
+    # -- facts ----------------------------------------------------------------------------
+    def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
+        """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""
+        return [(step, label) for step, label, mask in self.reports if step > since_step and mask & M.OUT]
+
+    def close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()

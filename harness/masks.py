@@ -1,0 +1,43 @@
+"""epoll event bits and their names, the way the timeline and the report print them."""
+
+from __future__ import annotations
+
+import select
+
+IN = select.EPOLLIN
+PRI = select.EPOLLPRI
+OUT = select.EPOLLOUT
+ERR = select.EPOLLERR
+HUP = select.EPOLLHUP
+RDNORM = select.EPOLLRDNORM
+RDBAND = select.EPOLLRDBAND
+WRNORM = select.EPOLLWRNORM
+WRBAND = select.EPOLLWRBAND
+RDHUP = select.EPOLLRDHUP
+ET = select.EPOLLET
+ONESHOT = select.EPOLLONESHOT
+EXCLUSIVE = getattr(select, "EPOLLEXCLUSIVE", 1 << 28)
+
+# The bits a report shows; RDNORM/WRNORM mirror IN/OUT on TCP and would only add noise.
+NAMED = (("IN", IN), ("PRI", PRI), ("OUT", OUT), ("ERR", ERR), ("HUP", HUP), ("RDHUP", RDHUP))
+# Wakeup keys the kernel passes to ep_poll_callback (include/net/sock.h, net/core/stream.c).
+KEY_WRITE_SPACE = OUT | WRNORM | WRBAND
+KEY_DATA_READY = IN | PRI | RDNORM | RDBAND
+KEY_ANY = 0  # sock_def_wakeup() and friends wake without a key: every item matches
+
+
+def name(mask: int) -> str:
+    """'IN|OUT' for a mask, '-' for none."""
+    return "|".join(n for n, bit in NAMED if mask & bit) or "-"
+
+
+def parse(text: str) -> int:
+    if text in ("", "-"):
+        return 0
+    table = dict(NAMED)
+    return sum(table[part] for part in text.split("|"))
+
+
+def visible(mask: int) -> int:
+    """Only the bits a report names."""
+    return mask & (IN | PRI | OUT | ERR | HUP | RDHUP)

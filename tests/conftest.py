@@ -1,0 +1,33 @@
+"""Parametrizations shared by the scenarios, stacked into matrices by using several.
+
+``mode``   edge- or level-triggered epoll
+``cc``     congestion control, chosen per socket: cubic (deterministic slow start) and the
+           host's default as a second variant
+``family`` IPv4 or IPv6
+"""
+
+import pytest
+
+from harness.capabilities import default_congestion
+from netns import DEFAULT_CC
+
+CONGESTION = list(dict.fromkeys([DEFAULT_CC, default_congestion()]))
+
+
+@pytest.fixture(params=["ET", "LT"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=CONGESTION)
+def cc(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(params=["ipv4", "ipv6"])
+def family(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str:
+    if request.param == "ipv6":
+        from harness.pytest_plugin import require
+
+        require(pytestconfig, "ipv6")
+    return request.param
