@@ -8,8 +8,9 @@ renderer's job.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from harness.compare import Cell, Comparison, Row, parse_release
 

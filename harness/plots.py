@@ -12,7 +12,8 @@ with the Agg backend, so the rest of the comparison works without it.
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 Trace = tuple[str, Sequence[Mapping[str, Any]]]  # (kernel title, series points)
 
@@ -79,9 +80,9 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
     # A Figure not registered with pyplot: nothing global to clean up, thread-safe.
     fig = Figure(figsize=(9, 5.4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
-    colours = [f"C{i % 10}" for i in range(len(traces))]
     kernel_handles = []
-    for index, ((name, series), colour) in enumerate(zip(traces, colours)):
+    for index, (name, series) in enumerate(traces):
+        colour = f"C{index % 10}"  # matplotlib's default cycle, so colours match everywhere
         cols = series_points(series)
         ack = cols["ack"]
         # Kernels that agree draw identical lines; drawing earlier ones wider leaves a

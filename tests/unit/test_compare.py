@@ -46,12 +46,12 @@ def report_dir(tmp_path: Path) -> Path:
 
 def table_row(markdown: str, key: str) -> list[str]:
     """The cells of the markdown table row for ``key``, split on unescaped pipes."""
-    line = next(l for l in markdown.splitlines() if l.startswith("|") and f"`{key}`" in l)
+    line = next(t for t in markdown.splitlines() if t.startswith("|") and f"`{key}`" in t)
     return [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
 
 
 def table_header(markdown: str) -> list[str]:
-    line = next(l for l in markdown.splitlines() if l.startswith("| Result |"))
+    line = next(t for t in markdown.splitlines() if t.startswith("| Result |"))
     return [c.strip() for c in line.split("|")[1:-1]]
 
 
@@ -92,8 +92,12 @@ def test_verdict_difference_among_kernels_that_ran():
         make_report("5.10.0", [5, 10, 0], results=[result(LT_KEY, verdict="fail", reason="no wakeup")]),
         make_report("6.1.0", [6, 1, 0], results=[result(LT_KEY)]),
     ]
-    row = build_comparison([("a.json", reports[0]), ("b.json", reports[1])]).rows[0]
+    comparison = build_comparison([("a.json", reports[0]), ("b.json", reports[1])])
+    row = comparison.rows[0]
     assert row.verdict_differs and row.differs
+    cells = table_row(render_markdown(comparison), LT_KEY)
+    assert cells[3].startswith("**\u26a0 fail**") and "*no wakeup*" in cells[3]
+    assert cells[4] == "**\u26a0 pass**"
 
 
 def test_other_facts_shown_only_where_they_differ():
