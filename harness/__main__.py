@@ -1,0 +1,7 @@
+"""Allow ``python -m harness SUBCOMMAND ...`` as a synonym of ``python -m harness.cli``."""
+
+import sys
+
+from harness.cli import main
+
+sys.exit(main())
