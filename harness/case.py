@@ -53,6 +53,10 @@ class Case:
         self.watch.add()
         self.model.ctl(self.snap())
 
+    def track(self) -> None:
+        """Run the rule engine without an epoll registration (for a blocking writer)."""
+        self.model = EpollModel(self.rules, self.edge, 0)
+
     def modify(self, events: int | None = None) -> None:
         self.timeline.begin("epoll_ctl MOD")
         self.watch.mod(events)

@@ -65,7 +65,27 @@ def _run_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _configure_table(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("report", metavar="FILE", help="a report JSON file written by --report-json")
+
+
+def _run_table(args: argparse.Namespace) -> int:
+    from harness.compare import ReportError, load_report
+    from harness.report import table
+
+    try:
+        doc = load_report(args.report)
+    except ReportError as exc:
+        print(f"{PROG} table: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(table(doc))
+    print(f"report: {args.report}")
+    return EXIT_OK
+
+
 SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("table", "print one report as a table (scenario x mode x congestion control)",
+               _configure_table, _run_table),
     Subcommand("compare", "compare report JSON files across kernels into compare.md/.html",
                _configure_compare, _run_compare),
 )

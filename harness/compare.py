@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "epoll-semantics.report"
-SCHEMA_VERSION = 1
+from .report import SCHEMA, SCHEMA_VERSION
 
 # Facts always shown when a row has them: they are the observable answer of the core
 # EPOLLOUT scenarios (which ACK woke the writer, how much fitted before EAGAIN, which

@@ -64,6 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--captures-dir", default="reports/captures",
                 help="where pcaps of failing cases (and of every case with --keep-captures) go")
     g.addoption("--keep-captures", action="store_true", help="save the pcap of every case, not only failures")
+    g.addoption("--timelines", action="store_true", help="print the timeline of every case, not only failures")
     g.addoption("--strict-skips", action="store_true", default=os.environ.get("EPS_STRICT") == "1",
                 help="a missing capability fails the test instead of skipping it (also EPS_STRICT=1)")
     g.addoption("--report-label", default=os.environ.get("EPS_REPORT_LABEL", "host"),
@@ -174,7 +175,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if packets:
             capture = write(_capture_path(st, item.nodeid), packets)
             rep.sections.append(("pcap", capture))
-    if rep.failed:
+    if rep.failed or item.config.getoption("--timelines"):
         for t in timelines:
             rep.sections.append((f"timeline {t.title}", t.render()))
     p = rec.params

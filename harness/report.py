@@ -91,22 +91,6 @@ def write(path: str, doc: dict) -> str:
     return path
 
 
-class ReportError(ValueError):
-    pass
-
-
-def load(path: str) -> dict:
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: {exc}") from exc
-    if doc.get("schema") != SCHEMA or doc.get("schema_version") != SCHEMA_VERSION:
-        raise ReportError(f"{path}: not an {SCHEMA} v{SCHEMA_VERSION} document "
-                          f"(schema={doc.get('schema')!r}, version={doc.get('schema_version')!r})")
-    return doc
-
-
 def _fact(value: Any) -> str:
     if value is None:
         return "-"
@@ -127,7 +111,9 @@ def table(doc: dict) -> str:
             extra = (r["reason"].splitlines()[0][:100] + " " + extra).strip()
         if r.get("finding"):
             extra = f"FINDING: {r['finding']} " + extra
-        rows.append((f"{r['topic']}/{r['scenario']}", r.get("mode", ""), p.get("cc", ""),
+        variant = "-".join(str(v) for k, v in p.items() if k not in ("mode", "cc", "family"))
+        name = f"{r['topic']}/{r['scenario']}" + (f"[{variant}]" if variant else "")
+        rows.append((name, r.get("mode", ""), p.get("cc", ""),
                      p.get("family", ""), r["verdict"].upper())
                     + tuple(_fact(r.get("facts", {}).get(k)) for k in KEY_FACTS) + (extra,))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]

@@ -1,0 +1,123 @@
+"""The seed's blocking write (packetdrill tcp/blocking/blocking-write.pkt), made exact.
+
+A peer with mss 1000, window 50000, wscale 0; SO_SNDBUF 21000 (42000 after the kernel
+doubles it); a blocking send() of 61000 bytes.  The writer sleeps in sk_stream_wait_memory()
+with SOCK_NOSPACE set; the peer ACKs 10001, then 30001, then one MSS at a time.  The writer
+must wake at the first ACK after which the socket is writable by its own accounting
+(free >= queued/2), and an edge-triggered waiter on a twin connection, driven by the same
+script, must get its EPOLLOUT at that same ACK.  Which ACK that is depends on the kernel's
+skb accounting: the report records it (``waking_ack``), the test derives it.
+"""
+
+import socket
+
+import pytest
+
+from harness.case import Case
+from harness.peer import PeerOptions
+from harness.verdict import claim, settle
+from harness.writer import BlockingWriter, waker_runs_first
+
+SEED_PEER = PeerOptions(mss=1000, window=50000, wscale=0)
+SEED_SNDBUF = 21000
+SEED_TOTAL = 61000
+SEED_FIRST_ACKS = (10001, 30001)
+STEP = 1000
+
+
+def seed_script(c: Case, on_ack) -> None:
+    """ACK 10001, 30001, then every 1000 until all is acknowledged.
+
+    An ACK can only cover what the kernel has sent (cwnd and pacing decide): each target is
+    capped at that, and the cap is recorded on the timeline.
+    """
+    targets = list(SEED_FIRST_ACKS)
+    while True:
+        c.conn.wait_until_sent(c.sent_end)
+        if c.conn.acked >= c.conn.received_end and not targets:
+            if c.sock.getblocking() and not c.last.outq:
+                break
+            if c.last.outq == 0 and c.accepted >= SEED_TOTAL:
+                break
+        target = targets.pop(0) if targets else c.conn.acked + STEP
+        ack = min(target, c.conn.received_end)
+        if ack <= c.conn.acked:
+            c.conn.wait_until_sent(c.sent_end)
+            if c.conn.received_end <= c.conn.acked:
+                break
+            continue
+        on_ack(ack)
+
+
+def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, record):
+    c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, blocking=True,
+                        title="blocking send(61000)")
+    c.track()
+    wakes: list[int] = []
+    with waker_runs_first() as cpu:
+        w = BlockingWriter(c.sock, SEED_TOTAL, cpu=cpu)
+        c.timeline.begin(f"send({SEED_TOTAL}) in a thread")
+        w.start()
+        w.settled()
+        c.conn.drain()
+        c.model.sent("blocked", c.snap())
+        accepted_before_block = c.last.outq
+        c.timeline.add("note", f"writer asleep in sk_stream_wait_memory after {accepted_before_block} bytes")
+
+        def on_ack(ack: int) -> None:
+            before = None if w.done.is_set() else w.state()
+            required = c.ack(ack)
+            woke = before is not None and w.woke_since(before)
+            c.timeline.check("writer woken", required, woke,
+                             "write-space wakeup" if required else "no write-space wakeup")
+            if woke:
+                wakes.append(ack)
+                st = w.settled(since=before.nvcsw)
+                c.conn.drain()
+                acct = c.snap()
+                c.timeline.add("note", "writer returned" if st is None else "writer asleep again")
+                if st is not None:
+                    c.model.sent("blocked", acct)
+
+        seed_script(c, on_ack)
+    w.join()
+    settle(c.timeline)
+    claim(w.result == SEED_TOTAL, f"the blocking send returned {SEED_TOTAL} (got {w.result!r})", c.timeline)
+    first = next((s["ack"] for s in c.series if s["wakeup_required"]), None)
+    claim(bool(wakes) and wakes[0] == first, f"the writer woke first at ACK {first} (woke at {wakes})", c.timeline)
+    wake = next(s for s in c.series if s["ack"] == first)
+    record.fact("mode", "blocking")
+    record.fact("bytes_before_block", accepted_before_block)
+    record.fact("waking_ack", first)
+    record.fact("wakes", wakes)
+    record.fact("wmem_queued_at_wake", wake["wmem_queued"])
+    record.fact("sndbuf_at_wake", wake["sndbuf"])
+    record.series = c.series
+    twin = _et_twin(scripted, cc, family)
+    record.fact("twin_et_wakes", twin)
+    claim(twin == wakes, f"an ET waiter on a twin connection wakes at the same ACKs: {twin} vs {wakes}", c.timeline)
+
+
+def _et_twin(scripted, cc, family) -> list[int]:
+    """The same script with a non-blocking writer and an edge-triggered waiter that writes
+    the rest of the 61000 bytes each time EPOLLOUT comes.  Returns the ACKs that woke it."""
+    from harness import masks as M
+
+    c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, title="ET twin")
+    c.register(M.OUT)
+    c.wait()
+    c.send(SEED_TOTAL)
+    c.wait("epoll_wait while out of space")
+    wakes: list[int] = []
+
+    def on_ack(ack: int) -> None:
+        c.ack(ack)
+        if c.wait(None) & M.OUT:
+            wakes.append(ack)
+            if c.accepted < SEED_TOTAL:
+                c.send(SEED_TOTAL - c.accepted)
+
+    seed_script(c, on_ack)
+    settle(c.timeline)
+    claim(c.accepted == SEED_TOTAL, f"the twin wrote all {SEED_TOTAL} bytes", c.timeline)
+    return wakes
