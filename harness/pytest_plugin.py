@@ -25,6 +25,7 @@ from .rules import KernelRules
 
 STATE = pytest.StashKey["SessionState"]()
 RECORD = pytest.StashKey["Record"]()
+SETUP_TIME = pytest.StashKey[float]()
 
 
 @dataclass
@@ -154,10 +155,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if rec is None:
         return
     st = state(item.config)
+    if rep.when == "setup":
+        item.stash[SETUP_TIME] = rep.duration
     done = rep.when == "call" or (rep.when == "setup" and not rep.passed)
-    if rep.when == "teardown" and rep.failed and st.results and st.results[-1].nodeid == item.nodeid:
-        st.results[-1].verdict = "error"
-        st.results[-1].reason = str(rep.longrepr).splitlines()[-1][:500]
+    if rep.when == "teardown" and st.results and st.results[-1].nodeid == item.nodeid:
+        st.results[-1].duration_s = round(st.results[-1].duration_s + rep.duration, 6)
+        if rep.failed:
+            st.results[-1].verdict = "error"
+            st.results[-1].reason = str(rep.longrepr).splitlines()[-1][:500]
     if not done:
         return
     if rep.skipped:
@@ -185,7 +190,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         key=f"{rec.topic}/{rec.scenario}[{key_params}]", nodeid=item.nodeid, topic=rec.topic,
         scenario=rec.scenario, mode=mode, params=p, verdict=verdict, reason=reason,
         finding=rec.finding, facts=rec.facts, series=rec.series, capture=capture,
-        duration_s=round(rep.duration, 6)))
+        duration_s=round(rep.duration + item.stash.get(SETUP_TIME, 0.0), 6)))
 
 
 def _first_line(rep: pytest.TestReport) -> str:

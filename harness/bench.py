@@ -1,0 +1,101 @@
+"""``make bench``: run the suite repeatedly and report median wall time per case.
+
+Each run is a fresh pytest process writing a JSON report; a case's time is its setup, call
+and teardown as pytest measured them (the one-time imports are paid by the session, not by
+the case).  Targets are printed next to the numbers, never asserted by tests:
+
+* a scripted-peer case: median under 50 ms;  a real-peer (veth) case: under 500 ms;
+* a whole run of the selection: under 15 s;  failures: 0 in all runs.
+
+``--load`` keeps one core busy with a process this command starts and stops (by its PID).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+TARGET_SCRIPTED_S = 0.050
+TARGET_REALPEER_S = 0.500
+TARGET_RUN_S = 15.0
+REALPEER_MODES = ("gate", "natural", "netem")
+
+
+def run_once(pytest_args: list[str], out: str) -> tuple[float, int, dict]:
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", f"--report-json={out}",
+                           *pytest_args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.monotonic() - t0
+    try:
+        with open(out) as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        print(proc.stdout[-3000:])
+        raise SystemExit(f"pytest wrote no report (exit {proc.returncode})")
+    return wall, proc.returncode, doc
+
+
+def target_for(result: dict) -> float:
+    return TARGET_REALPEER_S if result.get("params", {}).get("ack_mode") in REALPEER_MODES else TARGET_SCRIPTED_S
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--load", action="store_true", help="keep one core busy while the runs go on")
+    ap.add_argument("pytest_args", nargs="*", default=["tests", "--ignore=tests/unit"],
+                    help="what to run (default: every scenario, no unit tests)")
+    args = ap.parse_args(argv)
+
+    load = None
+    if args.load:
+        load = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    times: dict[str, list[float]] = defaultdict(list)
+    targets: dict[str, float] = {}
+    failures: list[str] = []
+    walls: list[float] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(args.runs):
+                wall, code, doc = run_once(args.pytest_args, os.path.join(tmp, f"run{i}.json"))
+                walls.append(wall)
+                for r in doc["results"]:
+                    if r["verdict"] in ("fail", "error"):
+                        failures.append(f"run {i + 1}: {r['key']}: {r.get('reason')}")
+                    if r["verdict"] != "skip":
+                        times[r["key"]].append(r["duration_s"])
+                        targets[r["key"]] = target_for(r)
+                s = doc["summary"]
+                print(f"run {i + 1:>2}/{args.runs}: {wall:6.2f} s  {s['passed']} passed, {s['failed']} failed, "
+                      f"{s['skipped']} skipped, {s['error']} error{'  (under load)' if load else ''}", flush=True)
+    finally:
+        if load is not None:
+            load.kill()
+            load.wait()
+
+    print(f"\n{'case':<90} {'median ms':>10} {'max ms':>8}  target")
+    missed = 0
+    for key in sorted(times):
+        med = statistics.median(times[key])
+        ok = med <= targets[key]
+        missed += not ok
+        print(f"{key:<90} {med * 1000:10.1f} {max(times[key]) * 1000:8.1f}  "
+              f"{'ok' if ok else 'MISSED'} (<{targets[key] * 1000:.0f})")
+    run_med = statistics.median(walls) if walls else 0.0
+    print(f"\nruns: {len(walls)}; median wall time per run {run_med:.2f} s (target < {TARGET_RUN_S:.0f} s, "
+          f"including interpreter start and imports); cases over target: {missed}; failures: {len(failures)}"
+          + ("; with one core kept busy" if load else ""))
+    for f in failures[:20]:
+        print("  FAIL", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
