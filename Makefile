@@ -9,7 +9,7 @@ REPORTS ?= reports
 
 # Debian packages the suite uses at run time (iproute2/iptables for inspection and the
 # NFQUEUE rule, libnetfilter-queue for the gate, qemu and friends for the guest kernels).
-DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod
+DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium
 
 PYTEST_ARGS ?=
 

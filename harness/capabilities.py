@@ -119,6 +119,28 @@ def probe_nfqueue() -> Capability:
     return Capability(True)
 
 
+def probe_sched_fifo() -> Capability:
+    """Can a thread of ours run at SCHED_FIFO (needed to freeze a woken writer in place)?"""
+    import threading
+
+    result: list[Capability] = []
+
+    def attempt() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        except OSError as exc:
+            result.append(Capability(False, f"SCHED_FIFO not permitted ({exc.strerror}): needs CAP_SYS_NICE "
+                                            "and real-time runtime for the process (run as root outside a "
+                                            "restricted cgroup)"))
+        else:
+            result.append(Capability(True))
+
+    t = threading.Thread(target=attempt)  # a throwaway thread: its policy dies with it
+    t.start()
+    t.join()
+    return result[0]
+
+
 def available_congestion() -> list[str]:
     try:
         with open("/proc/sys/net/ipv4/tcp_available_congestion_control") as f:
@@ -136,7 +158,7 @@ def default_congestion() -> str:
 
 
 def probe_all() -> dict[str, Capability]:
-    caps = {"root": probe_root(), "tun": probe_tun(), "ipv6": probe_ipv6()}
+    caps = {"root": probe_root(), "tun": probe_tun(), "ipv6": probe_ipv6(), "sched_fifo": probe_sched_fifo()}
     if caps["root"].ok:
         caps["netem"] = probe_netem()
         caps["nfqueue"] = probe_nfqueue()

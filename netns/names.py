@@ -23,8 +23,9 @@ def new_name(tag: str = "") -> str:
     return f"{name}-{tag}" if tag else name
 
 
-def _owner(name: str) -> int | None:
-    m = re.fullmatch(rf"{re.escape(PREFIX)}-(\d+)-\d+(?:-[\w.-]+)?", name)
+def owner(name: str, prefix: str = PREFIX) -> int | None:
+    """The pid of the run that made namespace ``name``; None if the name is not ours."""
+    m = re.fullmatch(rf"{re.escape(prefix)}-(\d+)-\d+(?:-[\w.-]+)?", name)
     return int(m.group(1)) if m else None
 
 
@@ -38,11 +39,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep() -> list[str]:
+def sweep(prefix: str = PREFIX) -> list[str]:
     """Remove namespaces with the suite's prefix whose creating process is gone."""
     removed = []
     for name in _netns.listnetns():
-        pid = _owner(name)
+        pid = owner(name, prefix)
         if pid is None or pid == os.getpid() or _alive(pid):
             continue
         try:

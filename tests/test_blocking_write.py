@@ -9,12 +9,11 @@ script, must get its EPOLLOUT at that same ACK.  Which ACK that is depends on th
 skb accounting: the report records it (``waking_ack``), the test derives it.
 """
 
-import socket
 
-import pytest
 
 from harness.case import Case
 from harness.peer import PeerOptions
+from harness.pytest_plugin import require
 from harness.verdict import claim, settle
 from harness.writer import BlockingWriter, waker_runs_first
 
@@ -49,7 +48,8 @@ def seed_script(c: Case, on_ack) -> None:
         on_ack(ack)
 
 
-def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, record):
+def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, record, pytestconfig):
+    require(pytestconfig, "sched_fifo")
     c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, blocking=True,
                         title="blocking send(61000)")
     c.track()
