@@ -9,11 +9,11 @@ REPORTS ?= reports
 
 # Debian packages the suite uses at run time (iproute2/iptables for inspection and the
 # NFQUEUE rule, libnetfilter-queue for the gate, qemu and friends for the guest kernels).
-DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium
+DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium qemu-system-x86 busybox-static
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench clean
+.PHONY: all setup test unit report bench kernels compare bench-kernels clean
 
 all: test
 
@@ -36,9 +36,10 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/debs
 
 setup: $(STAMPS)/venv
 
-## The project's tests: unit tests (no root needed) and the scenarios on this kernel.
+## The project's tests: unit tests (no root needed), the scenarios on this kernel, and the
+## scenarios inside one guest kernel (EPS_GUEST_KERNEL, default 6.12), where netem exists.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	EPS_GUEST=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Only the tests that need no root and no network namespaces.
 unit: setup
@@ -52,6 +53,21 @@ report: setup
 ## Repeat the suite and print median wall time per scenario.
 bench: setup
 	$(PY) -m harness.bench $(BENCH_ARGS)
+
+KERNELS ?= 5.10 6.1 6.12 7
+
+## Run the scenarios inside each of KERNELS under QEMU: reports/kernels/<release>/report.json.
+## Exit 1: some kernel's suite failed; exit 2: a kernel could not be fetched or booted.
+kernels: setup
+	$(PY) -m harness.kernels run --suite --kernels "$(KERNELS)" --out $(REPORTS)/kernels
+
+## Put every report side by side: reports/compare.md and reports/compare.html.
+compare: setup
+	$(PY) -m harness compare --out $(REPORTS) $$(ls $(REPORTS)/*.json $(REPORTS)/kernels/*/report.json 2>/dev/null)
+
+## Boot-to-results time per kernel and in total, for the whole suite.
+bench-kernels: setup
+	$(PY) -m harness.kernels run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info

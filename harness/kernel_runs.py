@@ -38,13 +38,22 @@ def default_bench_command() -> str:
     return "python3 -c 'import sys; print(sys.version)'"
 
 
-def hidden_in_guest(path: Path) -> str | None:
-    """The guest tmpfs that would hide path, or None: such paths are not visible in a guest."""
-    p = path.resolve()
-    for d in vm.GUEST_TMPFS:
-        if p == Path(d) or Path(d) in p.parents:
-            return d
-    return None
+def suite_command() -> str:
+    """The suite as it runs inside a guest: the scenarios (unit tests, guest boots and the
+    hygiene test's child sessions stay on the host), its report, JUnit XML and captures
+    written to the results share.  Timeouts are generous: Python is ~15x slower under TCG."""
+    venv_py = kernels.REPO / ".venv" / "bin" / "python"
+    return (f"{shlex.quote(str(venv_py))} -m pytest -q -rs -p no:cacheprovider -o timeout=900 "
+            "--report-json={out}/report.json --junitxml={out}/junit.xml --captures-dir={out}/captures "
+            "--report-label=guest tests --ignore=tests/unit --ignore=tests/guest --ignore=tests/test_hygiene.py")
+
+
+def hidden_in_guest(path: Path, cwd: Path) -> str | None:
+    """The guest tmpfs that would hide path, or None.  The working directory itself is
+    brought in as a share of its own, and so is whatever lies below it."""
+    if path.resolve() == cwd.resolve() or cwd.resolve() in path.resolve().parents:
+        return None
+    return vm.hidden_by_tmpfs(path)
 
 
 def overall_exit(statuses: list[str]) -> int:
@@ -149,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--boot-timeout", type=float, default=90, help="seconds to reach init")
     p.add_argument("--refresh", action="store_true", help="look for newer packages")
     p.add_argument("--bench", action="store_true", help="print the timing table (always in bench mode)")
+    p.add_argument("--suite", action="store_true", help="run the suite's scenarios (instead of a command after --)")
     args = p.parse_args(argv)
     specs = args.kernels.split()
 
@@ -164,15 +174,18 @@ def main(argv: list[str] | None = None) -> int:
                 worst = EXIT_INFRA
         return worst
 
-    if args.mode == "run" and not command_argv:
-        p.error("run needs a command after --")
-    if command_argv:
+    if args.mode == "run" and not command_argv and not args.suite:
+        p.error("run needs --suite or a command after --")
+    if args.suite:
+        command = suite_command()
+        args.cwd = str(kernels.REPO)
+    elif command_argv:
         command = command_argv[0] if len(command_argv) == 1 else shlex.join(command_argv)
     else:
         command = default_bench_command()
-    for what, path in (("kernel cache", kernels.cache_dir()), ("--cwd", Path(args.cwd))):
-        if hidden_in_guest(path):
-            say(f"the {what} {path} is under {hidden_in_guest(path)}, which the guest covers "
+    for what, path in (("kernel cache", kernels.cache_dir()),):
+        if hidden_in_guest(path, Path(args.cwd)):
+            say(f"the {what} {path} is under {hidden_in_guest(path, Path(args.cwd))}, which the guest covers "
                 "with a tmpfs: choose another place (EPS_CACHE for the cache)")
             return EXIT_INFRA
     if not vm.qemu_available():

@@ -330,10 +330,13 @@ def test_overall_exit_codes():
 
 
 def test_paths_hidden_in_guest():
-    assert kernel_runs.hidden_in_guest(Path("/tmp/x")) == "/tmp"
-    assert kernel_runs.hidden_in_guest(Path("/run")) == "/run"
-    assert kernel_runs.hidden_in_guest(Path("/srv/repo/.cache")) is None
-    assert kernel_runs.hidden_in_guest(Path("/runner/x")) is None
+    repo = Path("/srv/repo")
+    assert kernel_runs.hidden_in_guest(Path("/tmp/x"), repo) == "/tmp"
+    assert kernel_runs.hidden_in_guest(Path("/run"), repo) == "/run"
+    assert kernel_runs.hidden_in_guest(Path("/srv/repo/.cache"), repo) is None
+    assert kernel_runs.hidden_in_guest(Path("/runner/x"), repo) is None
+    # a clone under /tmp is shared into the guest as a whole, its cache with it
+    assert kernel_runs.hidden_in_guest(Path("/tmp/clone/.cache"), Path("/tmp/clone")) is None
 
 
 def test_run_without_command_is_a_usage_error():
