@@ -17,6 +17,7 @@ from .peer import PeerConn
 from .rules import EpollModel, KernelRules, threshold, writeable
 from .sockinfo import Snapshot, snapshot
 from .timeline import Timeline
+from .waiters import make_watch, mechanism
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Case:
     accepted: int = 0                     # bytes the kernel accepted from send()
     reports: list[tuple[int, str, int]] = field(default_factory=list)  # (step, label, mask)
     series: list[dict] = field(default_factory=list)
+    waiter: str | None = None             # ET, LT, poll, select; None: ET or LT from ``edge``
+    shadow: Watch | None = None           # poll/select: an LT epoll watch they must agree with
+    shadow_model: EpollModel | None = None
 
     # -- accounting -----------------------------------------------------------------------
     def snap(self) -> Snapshot:
@@ -43,20 +47,31 @@ class Case:
 
     @property
     def mode(self) -> str:
-        return "ET" if self.edge else "LT"
+        return self.waiter or ("ET" if self.edge else "LT")
 
     # -- epoll ----------------------------------------------------------------------------
     def register(self, events: int = M.IN | M.OUT) -> None:
-        self.timeline.begin(f"epoll_ctl ADD ({self.mode})")
-        self.watch = Watch(self.sock, self.edge, events, self.timeline)
-        self.model = EpollModel(self.rules, self.edge, events)
+        self.timeline.begin(f"epoll_ctl ADD ({self.mode})" if mechanism(self.mode) == "epoll"
+                            else f"{self.mode}: watch {M.name(events)}")
+        self.watch = make_watch(self.mode, self.sock, events, self.timeline)
+        self.model = EpollModel(self.rules, self.edge, events, mechanism=mechanism(self.mode))
         self.watch.add()
+        if mechanism(self.mode) != "epoll":
+            # poll()/select() must agree with level-triggered epoll at every step: watch the
+            # same socket with LT epoll too, and compare kernel with kernel at each wait.
+            self.shadow = Watch(self.sock, False, events, None)
+            self.shadow_model = self.model.sibling(False, events)
+            self.shadow.add()
+            self.shadow_model.ctl(self.last if self.last is not None else self.snap())
         self.model.ctl(self.snap())
 
     def modify(self, events: int | None = None) -> None:
         self.timeline.begin("epoll_ctl MOD")
         self.watch.mod(events)
         self.model.ctl(self.snap(), events)
+        if self.shadow is not None:
+            self.shadow.mod(events)
+            self.shadow_model.ctl(self.last, events)
 
     def wait(self, label: str | None = "epoll_wait") -> int:
         """epoll_wait(timeout=0) and check it against the rule; returns the observed mask.
@@ -68,7 +83,15 @@ class Case:
         acct = self.last if self.last is not None else self.snap()
         required = self.model.wait(acct)
         observed = self.watch.wait(0)
-        self.timeline.check(f"epoll_wait({self.mode})", M.name(required.mask), M.name(observed), required.why)
+        what = f"epoll_wait({self.mode})" if mechanism(self.mode) == "epoll" else f"{self.mode}()"
+        self.timeline.check(what, M.name(required.mask), M.name(observed), required.why)
+        if self.shadow is not None:
+            self.shadow_model.wait(acct)
+            lt = self.shadow.wait(0)
+            if self.mode == "select":
+                lt = M.select_view(lt, self.shadow.events)
+            self.timeline.check(f"{self.mode}() agrees with LT epoll", M.name(lt), M.name(observed),
+                                "poll/select re-poll like an LT item on the ready list")
         self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
@@ -132,7 +155,99 @@ class Case:
         self.conn.drain()
         self.model.data_ready(self.snap())
 
+    def peer_fin(self, payload: bytes = b"") -> None:
+        """The peer closes its side (FIN, with ``payload`` in the same segment if any)."""
+        self.timeline.begin(f"peer FIN{f' with {len(payload)} bytes' if payload else ''}")
+        self.conn.fin(payload)
+        self.conn.drain()
+        self.model.fin(self.snap())
+
+    def peer_rst(self) -> None:
+        """The peer resets the connection: tcp_reset() sets ECONNRESET and closes."""
+        self.timeline.begin("peer RST")
+        self.conn.rst()
+        self.conn.drain()
+        self.snap()
+        self.model.done(errno.ECONNRESET, "peer RST")
+
+    def peer_urgent(self, payload: bytes) -> None:
+        """The peer sends ``payload`` with URG; its last byte is the urgent (OOB) byte."""
+        self.timeline.begin(f"peer sends {len(payload)} bytes, the last one urgent")
+        self.conn.urgent(payload)
+        self.conn.drain()
+        self.model.urgent_arrived(self.snap())
+
+    # -- our own calls ----------------------------------------------------------------------
+    def recv(self, n: int, flags: int = 0) -> bytes | int:
+        """One non-blocking recv(); the bytes, or -errno (which consumes a pending sk_err)."""
+        self.timeline.begin(f"recv({n}{', MSG_OOB' if flags & socket.MSG_OOB else ''})")
+        try:
+            got: bytes | int = self.sock.recv(n, flags | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            got = -errno.EAGAIN
+        except OSError as exc:
+            got = -exc.errno
+            self.model.error_read()
+        text = f"{len(got)} bytes" if isinstance(got, bytes) else errno.errorcode.get(-got, got)
+        self.timeline.add("call", f"recv({n}) = {text}")
+        if flags & socket.MSG_OOB and isinstance(got, bytes) and got:
+            self.model.oob_read()
+        self.conn.drain()
+        self.snap()
+        return got
+
+    def shutdown(self, how: int) -> None:
+        names = {socket.SHUT_RD: "SHUT_RD", socket.SHUT_WR: "SHUT_WR", socket.SHUT_RDWR: "SHUT_RDWR"}
+        self.timeline.begin(f"shutdown({names[how]})")
+        self.sock.shutdown(how)
+        self.timeline.add("call", f"shutdown({names[how]})")
+        if self.conn is not None:
+            self.conn.drain()
+        self.snap()
+        self.model.shutdown(how)
+
+    def so_error(self) -> int:
+        """getsockopt(SO_ERROR): returns and clears the pending error (sock_error())."""
+        self.timeline.begin("getsockopt(SO_ERROR)")
+        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        self.timeline.add("call", f"SO_ERROR = {errno.errorcode.get(err, err)}")
+        self.model.error_read()
+        self.snap()
+        return err
+
+    def setsockopt(self, level: int, opt: int, value: int, label: str) -> Snapshot:
+        """A setsockopt step; the caller tells the model what the kernel does with it."""
+        self.timeline.begin(f"setsockopt({label}, {value})")
+        self.sock.setsockopt(level, opt, value)
+        self.timeline.add("call", f"setsockopt({label}, {value})")
+        return self.snap()
+
+    def set_rcvlowat(self, value: int) -> None:
+        """SO_RCVLOWAT: tcp_set_rcvlowat() checks at once whether EPOLLIN is due."""
+        self.model.rcvlowat_set(self.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, value, "SO_RCVLOWAT"))
+
+    def set_sndbuf(self, value: int) -> None:
+        """SO_SNDBUF: sock_setsockopt() calls sk_write_space() whatever the new value."""
+        acct = self.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, value, "SO_SNDBUF")
+        self.model.write_space(acct, "SO_SNDBUF")
+
+    def set_notsent_lowat(self, value: int) -> None:
+        """TCP_NOTSENT_LOWAT: do_tcp_setsockopt() calls sk_write_space() directly."""
+        from .sockinfo import TCP_NOTSENT_LOWAT
+
+        acct = self.setsockopt(socket.IPPROTO_TCP, TCP_NOTSENT_LOWAT, value, "TCP_NOTSENT_LOWAT")
+        self.model.write_space(acct, "TCP_NOTSENT_LOWAT")
+
     # -- facts ----------------------------------------------------------------------------
+    def masks(self) -> list[str]:
+        """The observed mask of every wait, in order."""
+        return [M.name(m) for _, _, m in self.reports]
+
+    def events_at(self) -> list[dict]:
+        """Each wait that reported something: its step, the step's label, the mask."""
+        return [{"step": step, "at": label, "mask": M.name(m)} for step, label, m in self.reports if m]
+
+
     def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
         """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""
         return [(step, label) for step, label, mask in self.reports if step > since_step and mask & M.OUT]
@@ -140,3 +255,5 @@ class Case:
     def close(self) -> None:
         if self.watch is not None:
             self.watch.close()
+        if self.shadow is not None:
+            self.shadow.close()

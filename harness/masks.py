@@ -41,3 +41,20 @@ def parse(text: str) -> int:
 def visible(mask: int) -> int:
     """Only the bits a report names."""
     return mask & (IN | PRI | OUT | ERR | HUP | RDHUP)
+
+
+def select_view(mask: int, events: int = IN | OUT | PRI) -> int:
+    """What select() makes of a poll mask, as IN (readable), OUT (writable), PRI (except).
+
+    fs/select.c: POLLIN_SET = EPOLLIN|EPOLLRDNORM|EPOLLRDBAND|EPOLLHUP|EPOLLERR,
+    POLLOUT_SET = EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND|EPOLLERR, POLLEX_SET = EPOLLPRI; only the
+    sets the fd was put in (``events``) can report it.
+    """
+    out = 0
+    if events & IN and mask & (IN | RDNORM | RDBAND | HUP | ERR):
+        out |= IN
+    if events & OUT and mask & (OUT | WRNORM | WRBAND | ERR):
+        out |= OUT
+    if events & PRI and mask & PRI:
+        out |= PRI
+    return out

@@ -31,3 +31,13 @@ def family(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str:
 
         require(pytestconfig, "ipv6")
     return request.param
+
+
+@pytest.fixture(params=["ET", "LT", "poll", "select"])
+def waiter(request: pytest.FixtureRequest) -> str:
+    """The waiting mechanism: epoll ET or LT, poll() or select().
+
+    poll() and select() have no edge mode: a scenario's ET claims do not apply to them, and
+    at every step they are compared with a level-triggered epoll watch of the same socket.
+    """
+    return request.param
