@@ -8,6 +8,7 @@ against the observed one.  Tests read as the list of steps; the verdict is the c
 from __future__ import annotations
 
 import errno
+import select
 import socket
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ class Case:
     waiter: str | None = None             # ET, LT, poll, select; None: ET or LT from ``edge``
     shadow: Watch | None = None           # poll/select: an LT epoll watch they must agree with
     shadow_model: EpollModel | None = None
+    extra: list["Also"] = field(default_factory=list)
 
     # -- accounting -----------------------------------------------------------------------
     def snap(self) -> Snapshot:
@@ -93,6 +95,33 @@ class Case:
             self.timeline.check(f"{self.mode}() agrees with LT epoll", M.name(lt), M.name(observed),
                                 "poll/select re-poll like an LT item on the ready list")
         self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
+        return observed
+
+    # -- further watchers of the same socket --------------------------------------------------
+    def watch_too(self, label: str, edge: bool, events: int = M.READINESS, *,
+                  ep: "select.epoll | None" = None, fd: int | None = None) -> "Also":
+        """Register the socket once more: in a new epoll instance, or in ``ep`` under another
+        descriptor ``fd`` of the same file (a dup).  Each registration is its own epitem
+        (fs/eventpoll.c keys items by file and fd) with its own ready-list membership."""
+        self.timeline.begin(f"epoll_ctl ADD {label} ({'ET' if edge else 'LT'})")
+        watch = Watch(self.sock, edge, events, self.timeline, fd=fd)
+        if ep is not None:
+            watch.ep = ep
+        watch.add()
+        also = Also(label, watch, self.model.sibling(edge, events))
+        also.model.ctl(self.snap())
+        self.extra.append(also)
+        return also
+
+    def wait_too(self, also: "Also", label: str | None = None) -> int:
+        """epoll_wait on a further watcher, checked against its own item of the model."""
+        if label is not None:
+            self.timeline.begin(label)
+        required = also.model.wait(self.last if self.last is not None else self.snap())
+        observed = also.watch.wait(0)
+        self.timeline.check(f"epoll_wait({also.label}, {also.watch.mode})", M.name(required.mask),
+                            M.name(observed), required.why)
+        also.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
     # -- writing --------------------------------------------------------------------------
@@ -257,3 +286,15 @@ class Case:
             self.watch.close()
         if self.shadow is not None:
             self.shadow.close()
+        for also in self.extra:
+            also.watch.close()
+
+
+@dataclass
+class Also:
+    """A further registration of a case's socket, with its own item in the model."""
+
+    label: str
+    watch: Watch
+    model: EpollModel
+    reports: list[tuple[int, str, int]] = field(default_factory=list)

@@ -20,29 +20,34 @@ class Watch:
     timeline: Timeline | None = None
     ep: select.epoll = field(default_factory=select.epoll, repr=False)
     results: list[int] = field(default_factory=list)
+    fd: int | None = None  # the descriptor registered, when not sock.fileno() (a dup, a closed fd)
 
     @property
     def mode(self) -> str:
         return "ET" if self.edge else "LT"
 
+    @property
+    def key(self) -> int:
+        return self.sock.fileno() if self.fd is None else self.fd
+
     def _flags(self, events: int) -> int:
         return events | (M.ET if self.edge else 0)
 
     def add(self) -> None:
-        self.ep.register(self.sock.fileno(), self._flags(self.events))
+        self.ep.register(self.key, self._flags(self.events))
         self._note(f"epoll_ctl(ADD, {M.name(self.events)}{'|ET' if self.edge else ''})")
 
     def mod(self, events: int | None = None) -> None:
         if events is not None:
             self.events = events
-        self.ep.modify(self.sock.fileno(), self._flags(self.events))
+        self.ep.modify(self.key, self._flags(self.events))
         self._note(f"epoll_ctl(MOD, {M.name(self.events)}{'|ET' if self.edge else ''})")
 
     def wait(self, timeout: float = 0) -> int:
         """One epoll_wait(); the reported mask for the socket (0 when nothing)."""
         mask = 0
         for fd, ev in self.ep.poll(timeout, 8):
-            if fd == self.sock.fileno():
+            if fd == self.key:
                 mask |= ev
         self.results.append(mask)
         if self.timeline is not None:

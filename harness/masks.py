@@ -23,7 +23,10 @@ NAMED = (("IN", IN), ("PRI", PRI), ("OUT", OUT), ("ERR", ERR), ("HUP", HUP), ("R
 # Wakeup keys the kernel passes to ep_poll_callback (include/net/sock.h, net/core/stream.c).
 KEY_WRITE_SPACE = OUT | WRNORM | WRBAND
 KEY_DATA_READY = IN | PRI | RDNORM | RDBAND
-KEY_ANY = 0  # sock_def_wakeup() and friends wake without a key: every item matches
+KEY_ANY = 0
+# What the readiness scenarios register: every event a TCP socket can report (ERR and HUP
+# are always added by epoll_ctl()).
+READINESS = IN | PRI | OUT | RDHUP  # sock_def_wakeup() and friends wake without a key: every item matches
 
 
 def name(mask: int) -> str:
