@@ -98,17 +98,21 @@ class Case:
         return observed
 
     # -- further watchers of the same socket --------------------------------------------------
-    def watch_too(self, label: str, edge: bool, events: int = M.READINESS, *,
+    def watch_too(self, label: str, waiter: str, events: int = M.READINESS, *,
                   ep: "select.epoll | None" = None, fd: int | None = None) -> "Also":
-        """Register the socket once more: in a new epoll instance, or in ``ep`` under another
-        descriptor ``fd`` of the same file (a dup).  Each registration is its own epitem
-        (fs/eventpoll.c keys items by file and fd) with its own ready-list membership."""
-        self.timeline.begin(f"epoll_ctl ADD {label} ({'ET' if edge else 'LT'})")
-        watch = Watch(self.sock, edge, events, self.timeline, fd=fd)
-        if ep is not None:
-            watch.ep = ep
+        """Watch the socket once more: in a new epoll instance, in ``ep`` under another
+        descriptor ``fd`` of the same file (a dup), or by poll()/select().  Each epoll
+        registration is its own epitem (fs/eventpoll.c keys items by file and fd) with its
+        own ready-list membership; the socket state stays one."""
+        self.timeline.begin(f"watch again: {label} ({waiter})")
+        if mechanism(waiter) == "epoll":
+            watch = Watch(self.sock, waiter == "ET", events, self.timeline, fd=fd)
+            if ep is not None:
+                watch.ep = ep
+        else:
+            watch = make_watch(waiter, self.sock, events, self.timeline)
         watch.add()
-        also = Also(label, watch, self.model.sibling(edge, events))
+        also = Also(label, watch, self.model.sibling(waiter == "ET", events, mechanism(waiter)))
         also.model.ctl(self.snap())
         self.extra.append(also)
         return also
@@ -119,7 +123,7 @@ class Case:
             self.timeline.begin(label)
         required = also.model.wait(self.last if self.last is not None else self.snap())
         observed = also.watch.wait(0)
-        self.timeline.check(f"epoll_wait({also.label}, {also.watch.mode})", M.name(required.mask),
+        self.timeline.check(f"{also.label} ({also.watch.mode})", M.name(required.mask),
                             M.name(observed), required.why)
         also.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
@@ -268,6 +272,10 @@ class Case:
         self.model.write_space(acct, "TCP_NOTSENT_LOWAT")
 
     # -- facts ----------------------------------------------------------------------------
+    def view(self, mask: int) -> int:
+        """``mask`` as this case's waiter can show it (select() has only three sets)."""
+        return M.select_view(mask, self.watch.events) if self.mode == "select" else mask
+
     def masks(self) -> list[str]:
         """The observed mask of every wait, in order."""
         return [M.name(m) for _, _, m in self.reports]
