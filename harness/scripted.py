@@ -206,7 +206,8 @@ class Listener:
         self.scripted.forget_later(conn)
         conn.drain()
         c.snap()
-        c.model.child_queued()
+        if c.model is not None:
+            c.model.child_queued()
         return conn
 
     def accept(self) -> socket.socket:
