@@ -128,6 +128,21 @@ class Case:
         also.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
+    def wait_shared(self, also: "Also", label: str) -> tuple[int, int]:
+        """One epoll_wait on the instance ``also`` shares with the case's watch: each item
+        (the case's fd and ``also``'s) is checked against its own model."""
+        self.timeline.begin(label)
+        acct = self.last if self.last is not None else self.snap()
+        got = self.watch.wait_fds(0)
+        out = []
+        for w, model, reports in ((self.watch, self.model, self.reports), (also.watch, also.model, also.reports)):
+            required = model.wait(acct)
+            observed = got.get(w.key, 0)
+            self.timeline.check(f"epoll_wait item fd {w.key}", M.name(required.mask), M.name(observed), required.why)
+            reports.append((self.timeline.step, label, observed))
+            out.append(observed)
+        return out[0], out[1]
+
     # -- writing --------------------------------------------------------------------------
     def send(self, n: int) -> str:
         """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'."""

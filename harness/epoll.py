@@ -54,6 +54,16 @@ class Watch:
             self.timeline.add("epoll", f"epoll_wait({self.mode}) -> {M.name(mask)}", mask=mask)
         return M.visible(mask)
 
+    def wait_fds(self, timeout: float = 0) -> dict[int, int]:
+        """One epoll_wait() whose results are split by fd (items of one instance)."""
+        out: dict[int, int] = {}
+        for fd, ev in self.ep.poll(timeout, 8):
+            out[fd] = out.get(fd, 0) | M.visible(ev)
+        if self.timeline is not None:
+            self.timeline.add("epoll", f"epoll_wait({self.mode}) -> " + (", ".join(
+                f"fd {fd}: {M.name(m)}" for fd, m in sorted(out.items())) or "-"))
+        return out
+
     def close(self) -> None:
         self.ep.close()
 

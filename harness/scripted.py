@@ -139,6 +139,8 @@ class Scripted:
             case.close()
             if case.conn is not None:
                 self.net.peer.forget(case.conn)
+            if case.sock not in self.sockets:  # a scenario moved the case onto a dup'ed fd
+                self.sockets.append(case.sock)
         for sock in self.sockets:
             abort(sock)
         self.net.peer.discard()
