@@ -9,17 +9,16 @@ blocking epoll_wait() with a deadline and noting the step at which it returned.
 
 from __future__ import annotations
 
-import os
 import queue
 import select
 import socket
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from . import masks as M
+from .sleeping import sleeping_in, until, wchan
 
 
 @dataclass
@@ -49,19 +48,17 @@ class Sleepers:
         self._until_asleep()
 
     def _until_asleep(self) -> None:
-        """Wait (deadline) until every thread sleeps inside epoll_wait, by its wchan.
+        """Wait (deadline) until every thread sleeps inside epoll_wait.
 
         A thread that has not reached epoll_wait yet is no sleeper: the callback would queue
         the item without counting a wakeup, and the thread would find it on arrival.
         """
-        end = time.monotonic() + self.deadline
-        while True:
-            chans = [_wchan(t.native_id) for t in self.threads]
-            if all("ep" in w and "wait" in w or w == "ep_poll" for w in chans):
-                return
-            if time.monotonic() > end:
-                raise AssertionError(f"sleepers never all blocked in epoll_wait (wchan: {chans})")
-            os.sched_yield()
+        def all_asleep() -> bool:
+            return all(sleeping_in(t.native_id, "do_epoll_wait", "ep_poll") for t in self.threads)
+
+        if not until(all_asleep, self.deadline):
+            raise AssertionError("sleepers never all blocked in epoll_wait: "
+                                 + "; ".join(wchan(t.native_id) for t in self.threads))
 
     def _sleep(self, i: int, ep: select.epoll, started: threading.Barrier) -> None:
         started.wait(self.deadline)
@@ -89,15 +86,6 @@ class Sleepers:
             t.join(self.deadline + 1)
         for ep in self.eps:
             ep.close()
-
-
-def _wchan(tid: int | None) -> str:
-    """Where a thread of this process sleeps in the kernel (/proc/<pid>/task/<tid>/wchan)."""
-    try:
-        with open(f"/proc/self/task/{tid}/wchan") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
 
 
 @contextmanager
