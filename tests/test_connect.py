@@ -17,6 +17,7 @@ import pytest
 
 from harness import masks as M
 from harness.peer import PeerOptions
+from harness.scenarios import record_masks, table
 from harness.verdict import claim, settle
 from harness.waiters import WAITERS
 
@@ -49,7 +50,7 @@ def refused(d, record):
     return c
 
 
-SCENARIOS = [pytest.param(established, id="established"), pytest.param(refused, id="refused-rst")]
+SCENARIOS = table("connect", established, refused, names={"refused": "refused-rst"})
 
 
 @pytest.mark.parametrize("script", SCENARIOS)
@@ -61,8 +62,7 @@ def test_connect(scripted, waiter, family, record, script):
     c = script(d, record)
     settle(c.timeline)
     claim(c.reports[0][2] == 0, "nothing is reported while SYN_SENT", c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
+    record_masks(c, record, waiter)
 
 
 def test_connect_never_answered(scripted, family, record, pytestconfig):

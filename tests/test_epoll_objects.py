@@ -13,13 +13,14 @@ each scenario); the scenarios run in ET and LT.
 """
 
 import errno
-import socket
+import os
 
 import pytest
 
 from harness import masks as M
 from harness.peer import PeerOptions
-from harness.verdict import claim, settle
+from harness.scenarios import run_accepted, table
+from harness.verdict import claim
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
 NO_POLL = "n/a: poll()/select() keep no registration, so there is nothing to disarm, share or leave behind"
@@ -73,8 +74,6 @@ def close_registered_fd(c, record):
     c.timeline.begin(f"close fd {old_fd}, dup fd {keep.fileno()} keeps the file open")
     c.watch.fd = old_fd
     c.sock.detach()
-    import os
-
     os.close(old_fd)
     c.sock = keep
     c.timeline.add("call", f"close({old_fd})")
@@ -92,22 +91,12 @@ def close_registered_fd(c, record):
     claim(deleted == "EBADF", "EPOLL_CTL_DEL with the closed fd fails with EBADF", c.timeline)
 
 
-SCENARIOS = [
-    pytest.param(oneshot, id="oneshot-rearm"),
-    pytest.param(two_instances, id="two-instances"),
-    pytest.param(dup_same_instance, id="dup-same-instance"),
-    pytest.param(close_registered_fd, id="close-registered-fd"),
-]
+SCENARIOS = table("epoll-objects", oneshot, two_instances, dup_same_instance, close_registered_fd,
+                  names={"oneshot": "oneshot-rearm"})
 
 
 @pytest.mark.parametrize("script", SCENARIOS)
 def test_epoll_object(scripted, mode, family, record, script):
     """Accept, watch every event with epoll in ``mode``, take the first report, run the script."""
-    c = scripted.accept(family, opts=PEER, waiter=mode)
-    c.register(M.READINESS)
-    c.wait("epoll_wait after ADD")
-    script(c, record)
-    settle(c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
+    run_accepted(scripted, record, script, family=family, waiter=mode, opts=PEER)
     record.fact("poll_select", NO_POLL)

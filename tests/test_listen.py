@@ -12,6 +12,7 @@ import pytest
 
 from harness import masks as M
 from harness.exclusive import sleepers
+from harness.scenarios import record_masks
 from harness.verdict import claim, settle
 
 
@@ -35,10 +36,7 @@ def test_accept_queue(scripted, waiter, family, record):
     claim(first == M.IN and second == M.IN, "EPOLLIN after each queued connection", c.timeline)
     claim(one_left == (0 if waiter == "ET" else M.IN), "accept() wakes nobody; level-triggered "
           "reports while a connection is queued", c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
-    if waiter in ("poll", "select"):
-        record.fact("edge", f"{waiter} has no edge mode: compared with LT epoll at every step")
+    record_masks(c, record, waiter)
 
 
 SLEEPERS = 3

@@ -18,12 +18,13 @@ import pytest
 
 from harness import masks as M
 from harness.peer import PeerOptions
-from harness.verdict import claim, settle
+from harness.scenarios import run_accepted, table
+from harness.verdict import claim
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
 
 
-def data_again_unread(c):
+def data_again_unread(c, record):
     """Two arrivals, nothing read in between: ET reports EPOLLIN after each of them."""
     c.peer_data(b"a" * 100)
     first = c.wait("epoll_wait after the first data")
@@ -34,7 +35,7 @@ def data_again_unread(c):
           "each in-order arrival is reported, read or not", c.timeline)
 
 
-def partial_read(c):
+def partial_read(c, record):
     """A partial read wakes nobody: ET stays silent, LT keeps reporting EPOLLIN."""
     c.peer_data(b"a" * 100)
     c.wait("epoll_wait after data")
@@ -46,7 +47,7 @@ def partial_read(c):
           "ET: nothing after a partial read; level: EPOLLIN while data remains", c.timeline)
 
 
-def rcvlowat_reached(c):
+def rcvlowat_reached(c, record):
     """SO_RCVLOWAT 300: 100 bytes neither wake nor make EPOLLIN; 250 more do both."""
     c.set_rcvlowat(300)
     c.wait("epoll_wait after SO_RCVLOWAT")
@@ -57,7 +58,7 @@ def rcvlowat_reached(c):
     claim(not below & M.IN and bool(above & M.IN), "EPOLLIN only once SO_RCVLOWAT is reached", c.timeline)
 
 
-def rcvlowat_lowered(c):
+def rcvlowat_lowered(c, record):
     """Lowering SO_RCVLOWAT under the queued bytes wakes the waiter, with no data arriving."""
     c.set_rcvlowat(300)
     c.peer_data(b"a" * 100)
@@ -67,7 +68,7 @@ def rcvlowat_lowered(c):
     claim(bool(got & M.IN), "tcp_set_rcvlowat() reports the data at once", c.timeline)
 
 
-def urgent_byte(c):
+def urgent_byte(c, record):
     """An urgent byte: EPOLLPRI (with EPOLLIN for the normal bytes before it) until it is
     read with MSG_OOB; reading it is no wakeup."""
     c.peer_urgent(b"abc")
@@ -81,24 +82,12 @@ def urgent_byte(c):
     claim(not after & M.PRI, "EPOLLPRI ends when the urgent byte is read", c.timeline)
 
 
-SCENARIOS = [
-    pytest.param(data_again_unread, id="data-again-unread"),
-    pytest.param(partial_read, id="partial-read"),
-    pytest.param(rcvlowat_reached, id="rcvlowat-reached"),
-    pytest.param(rcvlowat_lowered, id="rcvlowat-lowered-wakes"),
-    pytest.param(urgent_byte, id="urgent-byte-pri"),
-]
+SCENARIOS = table("readers", data_again_unread, partial_read, rcvlowat_reached, rcvlowat_lowered,
+                  urgent_byte, names={"rcvlowat_lowered": "rcvlowat-lowered-wakes",
+                                      "urgent_byte": "urgent-byte-pri"})
 
 
 @pytest.mark.parametrize("script", SCENARIOS)
 def test_reader(scripted, waiter, family, record, script):
     """Accept, watch every event, take the first report (EPOLLOUT), then run the script."""
-    c = scripted.accept(family, opts=PEER, waiter=waiter)
-    c.register(M.READINESS)
-    c.wait("epoll_wait after ADD")
-    script(c)
-    settle(c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
-    if waiter in ("poll", "select"):
-        record.fact("edge", f"{waiter} has no edge mode: compared with LT epoll at every step")
+    run_accepted(scripted, record, script, family=family, waiter=waiter, opts=PEER)

@@ -14,7 +14,8 @@ import pytest
 
 from harness import masks as M
 from harness.peer import PeerOptions
-from harness.verdict import claim, settle
+from harness.scenarios import run_accepted, table
+from harness.verdict import claim
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
 SNDBUF = 21000
@@ -108,28 +109,14 @@ def peer_rst_recv(c, record):
     claim(c.mode == "select" or not after & M.ERR, "the failing recv consumed the error", c.timeline)
 
 
-SCENARIOS = [
-    pytest.param(peer_fin, id="peer-fin"),
-    pytest.param(data_and_fin, id="data-and-fin"),
-    pytest.param(shut_rd, id="shut-rd"),
-    pytest.param(shut_wr_while_full, id="shut-wr-while-full"),
-    pytest.param(shut_rdwr, id="shut-rdwr-hup"),
-    pytest.param(shut_wr_then_peer_fin, id="shut-wr-then-peer-fin-hup"),
-    pytest.param(peer_rst, id="peer-rst-so-error"),
-    pytest.param(peer_rst_recv, id="peer-rst-recv"),
-]
+SCENARIOS = table("state", peer_fin, data_and_fin, shut_rd, shut_wr_while_full, shut_rdwr,
+                  shut_wr_then_peer_fin, peer_rst, peer_rst_recv,
+                  names={"shut_rdwr": "shut-rdwr-hup", "shut_wr_then_peer_fin": "shut-wr-then-peer-fin-hup",
+                         "peer_rst": "peer-rst-so-error"})
 
 
 @pytest.mark.parametrize("script", SCENARIOS)
 def test_state_change(scripted, waiter, family, record, script):
-    """Accept (SO_SNDBUF locked so a fill is short), watch every event, take the first
+    """Accept (SO_SNDBUF locked so a fill ends in EAGAIN), watch every event, take the first
     report, then run the script."""
-    c = scripted.accept(family, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
-    c.register(M.READINESS)
-    c.wait("epoll_wait after ADD")
-    script(c, record)
-    settle(c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
-    if waiter in ("poll", "select"):
-        record.fact("edge", f"{waiter} has no edge mode: compared with LT epoll at every step")
+    run_accepted(scripted, record, script, family=family, waiter=waiter, sndbuf=SNDBUF, opts=PEER)
