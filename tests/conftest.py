@@ -4,6 +4,7 @@
 ``cc``     congestion control, chosen per socket: cubic (deterministic slow start) and the
            host's default as a second variant
 ``family`` IPv4 or IPv6
+``waiter`` epoll ET, epoll LT, poll() or select(): the waiting mechanism
 """
 
 import pytest

@@ -45,6 +45,9 @@ def refused(d, record):
     record.fact("so_error", errno.errorcode.get(err, err))
     record.fact("mask_after_so_error", M.name(after))
     record.fact("second_wait", M.name(again))
+    # SEMANTICS section 4 lists ERR|HUP (and OUT); tcp_done() also shuts the receive side,
+    # so tcp_poll() adds IN|RDHUP: the whole failed mask.
+    record.fact("semantics", "refused mask also holds EPOLLIN|EPOLLRDHUP (RCV_SHUTDOWN from tcp_done())")
     claim(err == errno.ECONNREFUSED, "SO_ERROR reports ECONNREFUSED", c.timeline)
     claim(got == c.view(FAILED), f"refused connect reports {M.name(c.view(FAILED))}", c.timeline)
     return c
@@ -104,6 +107,14 @@ def test_connect_never_answered(scripted, family, record, pytestconfig):
     claim(err == errno.ETIMEDOUT, f"SO_ERROR reports ETIMEDOUT (got {errno.errorcode.get(err, err)})", c.timeline)
     syns = sum(1 for s in c.conn.segments if s.flags & 0x02)
     record.fact("tcp_syn_retries", retries)
+    # With tcp_syn_linear_timeouts (present on 6.x kernels) the SYN RTO stays at 1 s instead
+    # of doubling, and tcp_write_timeout() ends the attempt by time (retransmits_timed_out()
+    # with tcp_syn_retries as the boundary: 1 + 2 s): 3 SYNs in about 3 s on 6.18 with
+    # retries 1, where exponential backoff alone gives 2.
+    try:
+        record.fact("tcp_syn_linear_timeouts", scripted.net.ns.sysctl("net.ipv4.tcp_syn_linear_timeouts"))
+    except FileNotFoundError:
+        record.fact("tcp_syn_linear_timeouts", None)
     record.fact("syns_sent", syns)
     record.fact("so_error", errno.errorcode.get(err, err))
     for name, reports in [("ET", c.reports)] + [(o.label, o.reports) for o in others]:

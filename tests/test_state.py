@@ -97,6 +97,9 @@ def peer_rst(c, record):
     claim(got & c.view(M.ERR | M.HUP) == c.view(M.ERR | M.HUP), "RST reports ERR|HUP", c.timeline)
     claim(c.mode == "select" or not after & M.ERR, "EPOLLERR is gone once SO_ERROR read the error", c.timeline)
     record.fact("second_wait", M.name(again))
+    # SEMANTICS section 4 lists ERR|HUP with IN|RDHUP; tcp_poll() adds OUT too, because
+    # tcp_done() sets SHUTDOWN_MASK and a shut send side always reports EPOLLOUT.
+    record.fact("semantics", "RST mask also holds EPOLLOUT (SEND_SHUTDOWN from tcp_done())")
 
 
 def peer_rst_recv(c, record):
