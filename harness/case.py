@@ -8,7 +8,6 @@ against the observed one.  Tests read as the list of steps; the verdict is the c
 from __future__ import annotations
 
 import errno
-import select
 import socket
 from dataclasses import dataclass, field, replace
 
@@ -18,11 +17,17 @@ from .peer import PeerConn
 from .rules import EpollModel, KernelRules, threshold, writeable
 from .sockinfo import Snapshot, snapshot
 from .timeline import Timeline
+from .multiwatch import Also, MultiWatch
+from .steps import StateSteps
 from .waiters import make_watch, mechanism
 
 
 @dataclass
-class Case:
+class Case(StateSteps, MultiWatch):
+    """One socket under test; the steps of the EPOLLOUT core are here, those of state
+    changes and socket options in :mod:`harness.steps`, further watchers in
+    :mod:`harness.multiwatch`."""
+
     sock: socket.socket
     conn: PeerConn
     rules: KernelRules
@@ -109,52 +114,6 @@ class Case:
         self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
-    # -- further watchers of the same socket --------------------------------------------------
-    def watch_too(self, label: str, waiter: str, events: int = M.READINESS, *,
-                  ep: "select.epoll | None" = None, fd: int | None = None) -> "Also":
-        """Watch the socket once more: in a new epoll instance, in ``ep`` under another
-        descriptor ``fd`` of the same file (a dup), or by poll()/select().  Each epoll
-        registration is its own epitem (fs/eventpoll.c keys items by file and fd) with its
-        own ready-list membership; the socket state stays one."""
-        self.timeline.begin(f"watch again: {label} ({waiter})")
-        if mechanism(waiter) == "epoll":
-            watch = Watch(self.sock, waiter == "ET", events, self.timeline, fd=fd)
-            if ep is not None:
-                watch.ep = ep
-        else:
-            watch = make_watch(waiter, self.sock, events, self.timeline)
-        watch.add()
-        also = Also(label, watch, self.model.sibling(waiter == "ET", events, mechanism(waiter)))
-        also.model.ctl(self.snap())
-        self.extra.append(also)
-        return also
-
-    def wait_too(self, also: "Also", label: str | None = None) -> int:
-        """epoll_wait on a further watcher, checked against its own item of the model."""
-        if label is not None:
-            self.timeline.begin(label)
-        required = also.model.wait(self.last if self.last is not None else self.snap())
-        observed = also.watch.wait(0)
-        self.timeline.check(f"{also.label} ({also.watch.mode})", M.name(required.mask),
-                            M.name(observed), required.why)
-        also.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
-        return observed
-
-    def wait_shared(self, also: "Also", label: str) -> tuple[int, int]:
-        """One epoll_wait on the instance ``also`` shares with the case's watch: each item
-        (the case's fd and ``also``'s) is checked against its own model."""
-        self.timeline.begin(label)
-        acct = self.last if self.last is not None else self.snap()
-        got = self.watch.wait_fds(0)
-        out = []
-        for w, model, reports in ((self.watch, self.model, self.reports), (also.watch, also.model, also.reports)):
-            required = model.wait(acct)
-            observed = got.get(w.key, 0)
-            self.timeline.check(f"epoll_wait item fd {w.key}", M.name(required.mask), M.name(observed), required.why)
-            reports.append((self.timeline.step, label, observed))
-            out.append(observed)
-        return out[0], out[1]
-
     # -- writing --------------------------------------------------------------------------
     def send(self, n: int) -> str:
         """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'."""
@@ -216,89 +175,6 @@ class Case:
         self.conn.drain()
         self.model.data_ready(self.snap())
 
-    def peer_fin(self, payload: bytes = b"") -> None:
-        """The peer closes its side (FIN, with ``payload`` in the same segment if any)."""
-        self.timeline.begin(f"peer FIN{f' with {len(payload)} bytes' if payload else ''}")
-        self.conn.fin(payload)
-        self.conn.drain()
-        self.model.fin(self.snap())
-
-    def peer_rst(self) -> None:
-        """The peer resets the connection: tcp_reset() sets ECONNRESET and closes."""
-        self.timeline.begin("peer RST")
-        self.conn.rst()
-        self.conn.drain()
-        self.snap()
-        self.model.done(errno.ECONNRESET, "peer RST")
-
-    def peer_urgent(self, payload: bytes) -> None:
-        """The peer sends ``payload`` with URG; its last byte is the urgent (OOB) byte."""
-        self.timeline.begin(f"peer sends {len(payload)} bytes, the last one urgent")
-        self.conn.urgent(payload)
-        self.conn.drain()
-        self.model.urgent_arrived(self.snap())
-
-    # -- our own calls ----------------------------------------------------------------------
-    def recv(self, n: int, flags: int = 0) -> bytes | int:
-        """One non-blocking recv(); the bytes, or -errno (which consumes a pending sk_err)."""
-        self.timeline.begin(f"recv({n}{', MSG_OOB' if flags & socket.MSG_OOB else ''})")
-        try:
-            got: bytes | int = self.sock.recv(n, flags | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            got = -errno.EAGAIN
-        except OSError as exc:
-            got = -exc.errno
-            self.model.error_read()
-        text = f"{len(got)} bytes" if isinstance(got, bytes) else errno.errorcode.get(-got, got)
-        self.timeline.add("call", f"recv({n}) = {text}")
-        if flags & socket.MSG_OOB and isinstance(got, bytes) and got:
-            self.model.oob_read()
-        self.conn.drain()
-        self.snap()
-        return got
-
-    def shutdown(self, how: int) -> None:
-        names = {socket.SHUT_RD: "SHUT_RD", socket.SHUT_WR: "SHUT_WR", socket.SHUT_RDWR: "SHUT_RDWR"}
-        self.timeline.begin(f"shutdown({names[how]})")
-        self.sock.shutdown(how)
-        self.timeline.add("call", f"shutdown({names[how]})")
-        if self.conn is not None:
-            self.conn.drain()
-        self.snap()
-        self.model.shutdown(how)
-
-    def so_error(self) -> int:
-        """getsockopt(SO_ERROR): returns and clears the pending error (sock_error())."""
-        self.timeline.begin("getsockopt(SO_ERROR)")
-        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        self.timeline.add("call", f"SO_ERROR = {errno.errorcode.get(err, err)}")
-        self.model.error_read()
-        self.snap()
-        return err
-
-    def setsockopt(self, level: int, opt: int, value: int, label: str) -> Snapshot:
-        """A setsockopt step; the caller tells the model what the kernel does with it."""
-        self.timeline.begin(f"setsockopt({label}, {value})")
-        self.sock.setsockopt(level, opt, value)
-        self.timeline.add("call", f"setsockopt({label}, {value})")
-        return self.snap()
-
-    def set_rcvlowat(self, value: int) -> None:
-        """SO_RCVLOWAT: tcp_set_rcvlowat() checks at once whether EPOLLIN is due."""
-        self.model.rcvlowat_set(self.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, value, "SO_RCVLOWAT"))
-
-    def set_sndbuf(self, value: int) -> None:
-        """SO_SNDBUF: sock_setsockopt() calls sk_write_space() whatever the new value."""
-        acct = self.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, value, "SO_SNDBUF")
-        self.model.write_space(acct, "SO_SNDBUF")
-
-    def set_notsent_lowat(self, value: int) -> None:
-        """TCP_NOTSENT_LOWAT: do_tcp_setsockopt() calls sk_write_space() directly."""
-        from .sockinfo import TCP_NOTSENT_LOWAT
-
-        acct = self.setsockopt(socket.IPPROTO_TCP, TCP_NOTSENT_LOWAT, value, "TCP_NOTSENT_LOWAT")
-        self.model.write_space(acct, "TCP_NOTSENT_LOWAT")
-
     # -- facts ----------------------------------------------------------------------------
     def view(self, mask: int) -> int:
         """``mask`` as this case's waiter can show it (select() has only three sets)."""
@@ -325,12 +201,3 @@ class Case:
         for also in self.extra:
             also.watch.close()
 
-
-@dataclass
-class Also:
-    """A further registration of a case's socket, with its own item in the model."""
-
-    label: str
-    watch: Watch
-    model: EpollModel
-    reports: list[tuple[int, str, int]] = field(default_factory=list)

@@ -11,6 +11,10 @@ with the same attributes) and tracks the two bits of hidden state the rules depe
   left when a re-poll finds nothing, and after each report in edge-triggered mode.
   fs/eventpoll.c.
 
+Beyond these, the socket's shutdown bits, a pending sk_err and a valid urgent byte are
+followed in :class:`SockState`, shared by every watcher of the socket (several epoll items,
+poll/select callers); the events that change them are in :mod:`harness.rules_state`.
+
 Which variant of a rule applies depends on the kernel version (:class:`KernelRules`).
 """
 
@@ -20,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import masks as M
+from .rules_state import StateRules
 
 UINT_MAX = 0xFFFFFFFF
 
@@ -139,7 +144,7 @@ MECHANISMS = ("epoll", "poll", "select")
 
 
 @dataclass
-class EpollModel:
+class EpollModel(StateRules):
     """One socket (send side and read side) registered in one epoll instance.
 
     ``mechanism`` "poll" or "select" turns the item into a poll()/select() caller: no ready
@@ -329,56 +334,3 @@ class EpollModel:
         if self.mechanism == "select":
             mask = M.select_view(mask, self.events)
         return Prediction(M.visible(mask), f"{self.mechanism}() re-polls at every call")
-
-    # -- state changes ------------------------------------------------------------------------
-    def fin(self, acct) -> None:
-        """tcp_fin(): RCV_SHUTDOWN, SOCK_DONE, sk_state_change; the FIN is also queued data
-        and tcp_data_queue() calls tcp_data_ready(), which wakes once SOCK_DONE is set."""
-        self.sock.rcv_shutdown = True
-        self.history.append("peer FIN: RCV_SHUTDOWN set")
-        self.state_change()
-        self.data_ready(acct)
-
-    def shutdown(self, how: int) -> None:
-        """inet_shutdown(): sk_shutdown |= how (SHUT_RD -> RCV_SHUTDOWN, SHUT_WR ->
-        SEND_SHUTDOWN), tcp_shutdown() sends a FIN for the send side, then sk_state_change()."""
-        import socket as _s
-
-        if how in (_s.SHUT_RD, _s.SHUT_RDWR):
-            self.sock.rcv_shutdown = True
-        if how in (_s.SHUT_WR, _s.SHUT_RDWR):
-            self.sock.send_shutdown = True
-        self.history.append(f"shutdown({how}): rcv={self.sock.rcv_shutdown} send={self.sock.send_shutdown}")
-        self.state_change()
-
-    def done(self, err: int, why: str) -> None:
-        """tcp_reset() / tcp_write_err(): sk_err set, tcp_done() (CLOSE, SHUTDOWN_MASK,
-        sk_state_change), then sk_error_report() (a wakeup keyed EPOLLERR)."""
-        self.sock.err = err
-        self.sock.rcv_shutdown = self.sock.send_shutdown = True
-        self.history.append(f"{why}: sk_err={err}, both directions shut")
-        self.state_change()
-        self._wake_all(M.ERR, f"error report ({why})")
-
-    def error_read(self) -> None:
-        """SO_ERROR (sock_error()) or a failing recv()/send() consumed the pending sk_err."""
-        self.sock.err = 0
-
-    def urgent_arrived(self, acct) -> None:
-        """tcp_urg(): the urgent byte arrived: urg_data valid (EPOLLPRI), sk_data_ready()."""
-        self.sock.urgent = True
-        self._wake_all(M.KEY_DATA_READY, "urgent data")
-
-    def oob_read(self) -> None:
-        """recv(MSG_OOB) took the urgent byte: urg_data becomes TCP_URG_READ, no EPOLLPRI."""
-        self.sock.urgent = False
-
-    def rcvlowat_set(self, acct) -> None:
-        """setsockopt(SO_RCVLOWAT) -> tcp_set_rcvlowat() -> tcp_data_ready() (Linux 4.18,
-        "tcp: avoid extra wakeups for SO_RCVLOWAT users"): wakes if the new target is met."""
-        self.data_ready(acct)
-
-    def child_queued(self) -> None:
-        """A handshake completed on a listener: tcp_child_process() -> the listener's
-        sk_data_ready() (sock_def_readable), one wakeup per connection queued for accept()."""
-        self._wake_all(M.KEY_DATA_READY, "connection queued for accept")
