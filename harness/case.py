@@ -91,6 +91,8 @@ class Case(StateSteps, MultiWatch):
         With ``label=None`` the wait belongs to the current step (e.g. the ACK before it).
         """
         if label is not None:
+            if mechanism(self.mode) != "epoll" and label.startswith("epoll_wait"):
+                label = self.mode + label[len("epoll_wait"):]  # scripts name the wait epoll's way
             self.timeline.begin(label)
         acct = self.last if self.last is not None else self.snap()
         required = self.model.wait(acct)
@@ -184,9 +186,9 @@ class Case(StateSteps, MultiWatch):
         """The observed mask of every wait, in order."""
         return [M.name(m) for _, _, m in self.reports]
 
-    def events_at(self) -> list[dict]:
-        """Each wait that reported something: its step, the step's label, the mask."""
-        return [{"step": step, "at": label, "mask": M.name(m)} for step, label, m in self.reports if m]
+    def events_at(self) -> list[str]:
+        """Each wait that reported something: 'step 4 (epoll_wait after data): IN|OUT'."""
+        return [f"step {step} ({label}): {M.name(m)}" for step, label, m in self.reports if m]
 
 
     def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:

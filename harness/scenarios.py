@@ -64,6 +64,7 @@ def run_accepted(scripted, record, script: Script, *, family: str, waiter: str, 
 
 
 def record_masks(c, record, waiter: str) -> None:
+    record.fact("mode", waiter)  # the report's mode column: ET, LT, poll or select
     record.fact("masks", c.masks())
     record.fact("events_at", c.events_at())
     note = no_edge_note(waiter)

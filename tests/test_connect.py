@@ -106,6 +106,7 @@ def test_connect_never_answered(scripted, family, record, pytestconfig):
     settle(c.timeline)
     claim(err == errno.ETIMEDOUT, f"SO_ERROR reports ETIMEDOUT (got {errno.errorcode.get(err, err)})", c.timeline)
     syns = sum(1 for s in c.conn.segments if s.flags & 0x02)
+    record.fact("mode", "all four at once")
     record.fact("tcp_syn_retries", retries)
     # With tcp_syn_linear_timeouts (present on 6.x kernels) the SYN RTO stays at 1 s instead
     # of doubling, and tcp_write_timeout() ends the attempt by time (retransmits_timed_out()

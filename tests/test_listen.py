@@ -59,6 +59,7 @@ def test_exclusive_listener(scripted, mode, family, record, exclusive):
             if not exclusive:
                 break
     woke_at = [step for _, step, _ in s.results]
+    record.fact("exclusive", exclusive)
     record.fact("wakeups_at_connection", woke_at)
     record.fact("masks", [M.name(m) for _, _, m in s.results])
     record.fact("poll_select", "n/a: EPOLLEXCLUSIVE is an epoll flag; poll()/select() callers all wake")

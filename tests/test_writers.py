@@ -22,6 +22,7 @@ import pytest
 from harness import masks as M
 from harness.claims import single_wakeup
 from harness.peer import PeerOptions
+from harness.scenarios import record_masks
 from harness.sleeping import kernel_stack, sleeping_in, until
 from harness.verdict import claim, settle
 
@@ -72,7 +73,8 @@ def test_notsent_lowat_acks(scripted, waiter, family, record, request, how):
     record.fact("waking_ack", first)
     record.fact("notsent_at_wake", next(s["notsent"] for s in c.series if s["ack"] == first))
     record.fact("notsent_lowat", LOWAT)
-    record.fact("events_at", c.events_at())
+    record.fact("notsent_lowat_by", how)
+    record_masks(c, record, waiter)
     record.series = c.series
 
 
@@ -84,8 +86,7 @@ def test_notsent_lowat_setsockopt_wakes(scripted, waiter, family, record, reques
     got = c.wait("epoll_wait after raising TCP_NOTSENT_LOWAT")
     settle(c.timeline)
     claim(c.conn.acked == acked and bool(got & M.OUT), "the setsockopt alone brings EPOLLOUT", c.timeline)
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
+    record_masks(c, record, waiter)
 
 
 def test_notsent_lowat_sysctl_no_wakeup(scripted, waiter, family, record, request):
@@ -102,7 +103,7 @@ def test_notsent_lowat_sysctl_no_wakeup(scripted, waiter, family, record, reques
     settle(c.timeline)
     claim(bool(got & M.OUT) == (waiter in ("poll", "select")),
           "only poll/select see the new limit without a wakeup", c.timeline)
-    record.fact("masks", c.masks())
+    record_masks(c, record, waiter)
     record.fact("poll_vs_lt_epoll", c.disagreements or None)
 
 
@@ -122,8 +123,7 @@ def test_sndbuf_raise_wakes(scripted, waiter, family, record):
     settle(c.timeline)
     claim(c.conn.acked == acked and bool(got & M.OUT), "SO_SNDBUF alone brings EPOLLOUT", c.timeline)
     record.fact("sndbuf_before_after", [SNDBUF * 2, c.last.sndbuf])
-    record.fact("masks", c.masks())
-    record.fact("events_at", c.events_at())
+    record_masks(c, record, waiter)
 
 
 def test_sndbuf_raise_wakes_blocking_writer(scripted, family, record):
@@ -145,6 +145,7 @@ def test_sndbuf_raise_wakes_blocking_writer(scripted, family, record):
     t.join(5)
     c.timeline.add("call", f"blocking send(1) returned {result}")
     claim(result == [1] and c.conn.acked == acked, "SO_SNDBUF alone wakes the blocked writer", c.timeline)
+    record.fact("mode", "blocking send")
     record.fact("blocking_send_returned", result[0] if result else None)
 
 
@@ -175,4 +176,5 @@ def test_autotuned_sndbuf(scripted, waiter, family, record):
     record.fact("waking_ack", first)
     record.fact("sndbuf_at_wake", wake["sndbuf"])
     record.fact("wmem_queued_at_wake", wake["wmem_queued"])
+    record_masks(c, record, waiter)
     record.series = c.series
