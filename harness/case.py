@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 
 from . import masks as M
 from .epoll import Watch
+from .multiwatch import Also, MultiWatch
 from .peer import PeerConn
 from .rules import EpollModel, KernelRules, threshold, writeable
 from .sockinfo import Snapshot, snapshot
-from .timeline import Timeline
-from .multiwatch import Also, MultiWatch
 from .steps import StateSteps
+from .timeline import Timeline
 from .waiters import make_watch, mechanism
 
 
@@ -42,7 +42,7 @@ class Case(StateSteps, MultiWatch):
     waiter: str | None = None             # ET, LT, poll, select; None: ET or LT from ``edge``
     shadow: Watch | None = None           # poll/select: an LT epoll watch they must agree with
     shadow_model: EpollModel | None = None
-    extra: list["Also"] = field(default_factory=list)
+    extra: list[Also] = field(default_factory=list)
     notsent_lowat_sysctl: int | None = None  # the namespace's tcp_notsent_lowat, when a test set it
     disagreements: list[dict] = field(default_factory=list)  # poll/select vs LT epoll, as predicted
 
@@ -189,7 +189,6 @@ class Case(StateSteps, MultiWatch):
     def events_at(self) -> list[str]:
         """Each wait that reported something: 'step 4 (epoll_wait after data): IN|OUT'."""
         return [f"step {step} ({label}): {M.name(m)}" for step, label, m in self.reports if m]
-
 
     def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
         """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""
