@@ -146,6 +146,19 @@ def test_select_view_maps_hup_err_to_readable_and_err_to_writable():
     assert s.wait(acct(state="CLOSE")).mask == M.IN | M.OUT
 
 
+def test_direct_write_space_wakes_only_a_writable_socket():
+    """setsockopt(SO_SNDBUF / TCP_NOTSENT_LOWAT) calls sk_write_space() with no SOCK_NOSPACE
+    test: it wakes once the socket is writable by the new value, not before."""
+    m = model()
+    m.wait(acct())
+    at_limit = acct(notsent=8000, notsent_lowat=8000, wmem_queued=20000, sndbuf=200000)
+    assert not m.write_space(at_limit, "TCP_NOTSENT_LOWAT")
+    assert m.wait(at_limit).mask == 0
+    raised = acct(notsent=8000, notsent_lowat=32000, wmem_queued=20000, sndbuf=200000)
+    assert m.write_space(raised, "TCP_NOTSENT_LOWAT")
+    assert m.wait(raised).mask == M.OUT
+
+
 def test_unknown_mechanism_is_refused():
     with pytest.raises(ValueError):
         EpollModel(RULES, False, mechanism="kqueue")
