@@ -23,7 +23,10 @@ NAMED = (("IN", IN), ("PRI", PRI), ("OUT", OUT), ("ERR", ERR), ("HUP", HUP), ("R
 # Wakeup keys the kernel passes to ep_poll_callback (include/net/sock.h, net/core/stream.c).
 KEY_WRITE_SPACE = OUT | WRNORM | WRBAND
 KEY_DATA_READY = IN | PRI | RDNORM | RDBAND
-KEY_ANY = 0  # sock_def_wakeup() and friends wake without a key: every item matches
+KEY_ANY = 0
+# What the readiness scenarios register: every event a TCP socket can report (ERR and HUP
+# are always added by epoll_ctl()).
+READINESS = IN | PRI | OUT | RDHUP  # sock_def_wakeup() and friends wake without a key: every item matches
 
 
 def name(mask: int) -> str:
@@ -41,3 +44,20 @@ def parse(text: str) -> int:
 def visible(mask: int) -> int:
     """Only the bits a report names."""
     return mask & (IN | PRI | OUT | ERR | HUP | RDHUP)
+
+
+def select_view(mask: int, events: int = IN | OUT | PRI) -> int:
+    """What select() makes of a poll mask, as IN (readable), OUT (writable), PRI (except).
+
+    fs/select.c: POLLIN_SET = EPOLLIN|EPOLLRDNORM|EPOLLRDBAND|EPOLLHUP|EPOLLERR,
+    POLLOUT_SET = EPOLLOUT|EPOLLWRNORM|EPOLLWRBAND|EPOLLERR, POLLEX_SET = EPOLLPRI; only the
+    sets the fd was put in (``events``) can report it.
+    """
+    out = 0
+    if events & IN and mask & (IN | RDNORM | RDBAND | HUP | ERR):
+        out |= IN
+    if events & OUT and mask & (OUT | WRNORM | WRBAND | ERR):
+        out |= OUT
+    if events & PRI and mask & PRI:
+        out |= PRI
+    return out

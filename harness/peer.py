@@ -20,7 +20,7 @@ from typing import Callable
 
 from netns import TunLink
 
-from .packet import ACK, FIN, PSH, RST, SYN, Segment, flags_str
+from .packet import ACK, FIN, PSH, RST, SYN, URG, Segment, flags_str
 from .timeline import Timeline
 
 MOD = 1 << 32
@@ -142,12 +142,13 @@ class PeerConn:
 
     # -- what the peer sends --------------------------------------------------------------
     def _send(self, flags: int, payload: bytes = b"", ack: int | None = None,
-              window: int | None = None, seq: int | None = None, syn_options: bool = False) -> Segment:
+              window: int | None = None, seq: int | None = None, syn_options: bool = False,
+              urgent: int = 0) -> Segment:
         o = self.opts
         seg = Segment(self.family, self.remote[0], self.kernel[0], self.remote[1], self.kernel[1],
                       self.snd_nxt if seq is None else seq,
                       ((self.irs + (self.acked if ack is None else ack)) % MOD) if flags & ACK else 0,
-                      flags, o.window if window is None else window, payload)
+                      flags, o.window if window is None else window, payload, urgent)
         if syn_options:
             seg.mss, seg.wscale, seg.sack_ok = o.mss, o.wscale, o.sack
         if o.timestamps:
@@ -178,6 +179,14 @@ class PeerConn:
 
     def rst(self) -> Segment:
         return self._send(RST | ACK)
+
+    def urgent(self, payload: bytes) -> Segment:
+        """Data with URG whose last byte is the urgent one.
+
+        Linux reads the urgent pointer BSD-style (tcp_check_urg(): without tcp_stdurg the
+        urgent byte is seq + urg_ptr - 1), so the pointer is the payload length.
+        """
+        return self._send(URG | PSH | ACK, payload, urgent=len(payload))
 
 
 class ScriptedPeer:
@@ -236,6 +245,24 @@ class ScriptedPeer:
         conn.expect(lambda s: s.flags & SYN and s.flags & ACK, "SYN-ACK")
         conn._send(ACK, ack=1)
         conn.acked = 1
+        return conn
+
+    def refuse(self, family: int, port: int, opts: PeerOptions, timeline: Timeline,
+               kernel_port: Callable[[], int]) -> PeerConn:
+        """Kernel-initiated handshake refused: wait for the SYN, answer RST|ACK (ack = SYN+1),
+        what a host with no listener on the port sends (tcp_v4_send_reset)."""
+        local, remote = self.link.addresses(family)
+        conn = self._conn(family, (local, kernel_port()), (remote, port), opts, timeline)
+        conn.expect(lambda s: bool(s.flags & SYN), "SYN")
+        conn._send(RST | ACK, seq=PEER_ISS, ack=1)
+        return conn
+
+    def ignore(self, family: int, port: int, opts: PeerOptions, timeline: Timeline,
+               kernel_port: Callable[[], int]) -> PeerConn:
+        """A peer that never answers: the kernel's SYNs are collected and left unanswered."""
+        local, remote = self.link.addresses(family)
+        conn = self._conn(family, (local, kernel_port()), (remote, port), opts, timeline)
+        conn.expect(lambda s: bool(s.flags & SYN), "SYN")
         return conn
 
     def answer(self, family: int, port: int, opts: PeerOptions, timeline: Timeline,

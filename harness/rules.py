@@ -11,6 +11,10 @@ with the same attributes) and tracks the two bits of hidden state the rules depe
   left when a re-poll finds nothing, and after each report in edge-triggered mode.
   fs/eventpoll.c.
 
+Beyond these, the socket's shutdown bits, a pending sk_err and a valid urgent byte are
+followed in :class:`SockState`, shared by every watcher of the socket (several epoll items,
+poll/select callers); the events that change them are in :mod:`harness.rules_state`.
+
 Which variant of a rule applies depends on the kernel version (:class:`KernelRules`).
 """
 
@@ -20,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import masks as M
+from .rules_state import StateRules
 
 UINT_MAX = 0xFFFFFFFF
 
@@ -117,36 +122,113 @@ class Prediction:
 
 
 @dataclass
-class EpollModel:
-    """One socket (send side and read side) registered in one epoll instance."""
+class SockState:
+    """The socket's hidden state, shared by every item that watches it.
+
+    SOCK_NOSPACE, the sk_shutdown bits, a pending sk_err and a valid urgent byte are not
+    readable by a getsockopt; the model follows them from the steps that change them.
+    ``items`` are the watchers a socket-side wakeup reaches (one per epoll item, poll call).
+    """
+
+    nospace: bool = False
+    rcv_shutdown: bool = False
+    send_shutdown: bool = False
+    err: int = 0
+    urgent: bool = False
+    items: list["EpollModel"] = field(default_factory=list, repr=False)
+
+
+# Which mechanism an item stands for: an epoll item keeps a ready list; poll() and select()
+# have none and call tcp_poll() on every call (fs/select.c do_pollfd, do_select).
+MECHANISMS = ("epoll", "poll", "select")
+
+
+@dataclass
+class EpollModel(StateRules):
+    """One socket (send side and read side) registered in one epoll instance.
+
+    ``mechanism`` "poll" or "select" turns the item into a poll()/select() caller: no ready
+    list, the current mask at every call (select sees it through its three fd sets).
+    Further watchers of the same socket are made with :meth:`sibling`.
+    """
 
     rules: KernelRules
     edge: bool
     events: int = M.IN | M.OUT
-    nospace: bool = False
     ready: bool = False
     registered: bool = False
     oneshot_disarmed: bool = False
-    send_shutdown: bool = False
+    mechanism: str = "epoll"
     history: list[str] = field(default_factory=list)
+    sock: SockState = field(default_factory=SockState, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.mechanism not in MECHANISMS:
+            raise ValueError(f"unknown mechanism {self.mechanism!r}")
+        self.sock.items.append(self)
+
+    def sibling(self, edge: bool, events: int = M.IN | M.OUT, mechanism: str = "epoll") -> "EpollModel":
+        """Another watcher (a second epoll instance, a poll caller) of the same socket."""
+        return EpollModel(self.rules, edge, events, mechanism=mechanism, history=self.history, sock=self.sock)
+
+    def forget(self) -> None:
+        """The item is gone (EPOLL_CTL_DEL, or the last reference to the file closed)."""
+        self.registered = False
+        self.ready = False
+        if self in self.sock.items:
+            self.sock.items.remove(self)
+
+    # SOCK_NOSPACE and SEND_SHUTDOWN belong to the socket: every watcher sees one value.
+    @property
+    def nospace(self) -> bool:
+        return self.sock.nospace
+
+    @nospace.setter
+    def nospace(self, value: bool) -> None:
+        self.sock.nospace = value
+
+    @property
+    def send_shutdown(self) -> bool:
+        return self.sock.send_shutdown
+
+    @send_shutdown.setter
+    def send_shutdown(self, value: bool) -> None:
+        self.sock.send_shutdown = value
 
     # -- what tcp_poll() returns ------------------------------------------------------
     def poll(self, acct) -> int:
-        """tcp_poll(): the current mask; an unwritable socket gets SOCK_NOSPACE set."""
+        """tcp_poll(): the current mask; an unwritable socket gets SOCK_NOSPACE set.
+
+        net/ipv4/tcp.c tcp_poll(): a listener reports EPOLLIN while its accept queue holds a
+        connection (inet_csk_listen_poll); EPOLLHUP when both directions are shut or the
+        state is CLOSE; EPOLLIN|EPOLLRDHUP once the receive side is shut; outside SYN_SENT /
+        SYN_RECV readable data, EPOLLOUT (always once the send side is shut) and EPOLLPRI
+        for a valid urgent byte; EPOLLERR while sk_err is set.
+        """
         mask = 0
+        sk = self.sock
         state = getattr(acct, "state", "ESTABLISHED")
-        if state in ("SYN_SENT", "SYN_RECV"):
-            return 0
-        if acct.inq >= max(1, acct.rcvlowat):
-            mask |= M.IN
-        if self.send_shutdown:
-            return mask | M.OUT
-        if writeable(acct, wake=self.rules.poll_notsent_half, notsent_half=True):
-            mask |= M.OUT
-        else:
-            if not self.nospace:
-                self.history.append("poll found the socket unwritable: SOCK_NOSPACE set")
-            self.nospace = True
+        if state == "LISTEN":
+            return M.IN if getattr(acct, "accept_queue", 0) > 0 else 0
+        if (sk.rcv_shutdown and sk.send_shutdown) or state == "CLOSE":
+            mask |= M.HUP
+        if sk.rcv_shutdown:
+            mask |= M.IN | M.RDHUP
+        if state not in ("SYN_SENT", "SYN_RECV"):
+            if acct.inq >= max(1, acct.rcvlowat):
+                mask |= M.IN
+            if sk.send_shutdown:
+                mask |= M.OUT
+            elif writeable(acct, wake=self.rules.poll_notsent_half, notsent_half=True):
+                mask |= M.OUT
+            else:
+                if not sk.nospace:
+                    self.history.append("poll found the socket unwritable: SOCK_NOSPACE set")
+                sk.nospace = True
+            if sk.urgent:
+                mask |= M.PRI
+        if sk.err:
+            mask |= M.ERR
         return mask
 
     def _registered_events(self) -> int:
@@ -173,6 +255,8 @@ class EpollModel:
 
     def wait(self, acct) -> Prediction:
         """What one epoll_wait() must report for this item (0 when nothing)."""
+        if self.mechanism != "epoll":
+            return self._poll_call(acct)
         if not self.ready:
             return Prediction(0, "item not on the ready list: no wakeup since it left")
         mask = self.poll(acct) & self._registered_events()
@@ -220,15 +304,33 @@ class EpollModel:
         if writeable(acct, wake=True, notsent_half=self.rules.wake_notsent_half):
             self.nospace = False
             self.history.append(f"write-space wakeup ({why}): SOCK_NOSPACE cleared")
-            self.wake(M.KEY_WRITE_SPACE, f"write space, {why}")
+            self._wake_all(M.KEY_WRITE_SPACE, f"write space, {why}")
             return True
         return False
 
     def data_ready(self, acct) -> None:
-        """tcp_data_ready() -> sk_data_ready() when the readable bytes reach SO_RCVLOWAT."""
-        if acct.inq >= max(1, acct.rcvlowat):
-            self.wake(M.KEY_DATA_READY, "data ready")
+        """tcp_data_ready() -> sk_data_ready() when the readable bytes reach SO_RCVLOWAT,
+        or at any data once the receive side is done (SOCK_DONE after a FIN)."""
+        if acct.inq >= max(1, acct.rcvlowat) or self.sock.rcv_shutdown:
+            self._wake_all(M.KEY_DATA_READY, "data ready")
 
     def state_change(self) -> None:
         """sock_def_wakeup(): connection established, FIN, RST wake every item."""
-        self.wake(M.KEY_ANY, "state change")
+        self._wake_all(M.KEY_ANY, "state change")
+
+    # -- every watcher of the socket --------------------------------------------------------
+    def _wake_all(self, key: int, why: str) -> None:
+        """A wakeup on the socket's wait queue reaches every item registered on it."""
+        for item in list(self.sock.items):
+            item.wake(key, why)
+
+    def _poll_call(self, acct) -> Prediction:
+        """poll()/select(): tcp_poll() at every call, no ready list and no edge mode.
+
+        do_pollfd() filters the mask with the requested events plus EPOLLERR|EPOLLHUP;
+        select() sees it through its sets (fs/select.c POLLIN_SET, POLLOUT_SET, POLLEX_SET).
+        """
+        mask = self.poll(acct) & self._registered_events()
+        if self.mechanism == "select":
+            mask = M.select_view(mask, self.events)
+        return Prediction(M.visible(mask), f"{self.mechanism}() re-polls at every call")

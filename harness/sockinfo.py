@@ -104,6 +104,7 @@ class Snapshot:
     state: str
     mem: dict = field(repr=False)
     info: dict = field(repr=False)
+    accept_queue: int = 0  # a listener's sk_ack_backlog (tcp_get_info() puts it in tcpi_unacked)
 
     @property
     def free(self) -> int:
@@ -127,6 +128,8 @@ class Snapshot:
 def snapshot(sock: socket.socket) -> Snapshot:
     mem = meminfo(sock)
     info = tcp_info(sock)
+    if info["state"] == TCP_STATES.index("LISTEN"):
+        return listener_snapshot(sock, mem, info)
     return Snapshot(
         t=time.time(),
         sndbuf=mem["sndbuf"],
@@ -140,6 +143,15 @@ def snapshot(sock: socket.socket) -> Snapshot:
         mem=mem,
         info=info,
     )
+
+
+def listener_snapshot(sock: socket.socket, mem: dict, info: dict) -> Snapshot:
+    """A listener has no queues of its own (tcp_ioctl() refuses SIOCINQ/SIOCOUTQ with
+    EINVAL); tcp_get_info() reports its accept queue length in tcpi_unacked."""
+    return Snapshot(t=time.time(), sndbuf=mem["sndbuf"], wmem_queued=mem["wmem_queued"], outq=0,
+                    notsent=0, inq=0, notsent_lowat=notsent_lowat(sock),
+                    rcvlowat=sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT),
+                    state="LISTEN", mem=mem, info=info, accept_queue=info["unacked"])
 
 
 def set_congestion(sock: socket.socket, name: str) -> None:

@@ -4,6 +4,7 @@
 ``cc``     congestion control, chosen per socket: cubic (deterministic slow start) and the
            host's default as a second variant
 ``family`` IPv4 or IPv6
+``waiter`` epoll ET, epoll LT, poll() or select(): the waiting mechanism
 """
 
 import pytest
@@ -30,4 +31,14 @@ def family(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str:
         from harness.pytest_plugin import require
 
         require(pytestconfig, "ipv6")
+    return request.param
+
+
+@pytest.fixture(params=["ET", "LT", "poll", "select"])
+def waiter(request: pytest.FixtureRequest) -> str:
+    """The waiting mechanism: epoll ET or LT, poll() or select().
+
+    poll() and select() have no edge mode: a scenario's ET claims do not apply to them, and
+    at every step they are compared with a level-triggered epoll watch of the same socket.
+    """
     return request.param
