@@ -6,7 +6,9 @@ queued < sndbuf, and unsent bytes under TCP_NOTSENT_LOWAT).  EPOLLOUT is *delive
 write-space wakeup, which an ACK triggers only if the writer ran out of space before
 (EAGAIN, a short write, or a poll that found the socket unwritable set SOCK_NOSPACE).
 Every wait below is checked against the rule engine fed with the accounting read at that
-step; each scenario also asserts its own claim directly.
+step; each scenario also asserts its own claim directly.  poll() and select() run the same
+scenarios: they have no edge mode, so they must agree with level-triggered epoll at every
+step (the case checks each of their waits against an LT epoll watch of the same socket).
 """
 
 import pytest
@@ -21,30 +23,30 @@ SNDBUF = 21000  # the kernel doubles it: 42000 bytes of sndbuf, locked against a
 PEER = PeerOptions(mss=MSS, window=65535, wscale=0)
 
 
-def test_first_epollout_after_accept(scripted, mode, cc, family, record):
+def test_first_epollout_after_accept(scripted, waiter, cc, family, record):
     """accept() + EPOLL_CTL_ADD: the ADD polls a writable socket and queues the item.
 
     ET reports EPOLLOUT once and then nothing; LT reports it on every wait.
     """
-    c = scripted.accept(family, cc, opts=PEER, edge=mode == "ET")
+    c = scripted.accept(family, cc, opts=PEER, waiter=waiter)
     c.register()
     for _ in range(3):
         c.wait()
     settle(c.timeline)
     outs = [m for _, _, m in c.reports]
     claim(outs[0] == M.OUT, "the first wait after ADD reports EPOLLOUT", c.timeline)
-    claim(outs[1:] == ([0, 0] if mode == "ET" else [M.OUT, M.OUT]),
+    claim(outs[1:] == ([0, 0] if waiter == "ET" else [M.OUT, M.OUT]),
           "ET: nothing after the first report; LT: EPOLLOUT on every wait", c.timeline)
     record.fact("masks", [M.name(m) for m in outs])
 
 
-def test_first_epollout_after_connect(scripted, mode, cc, family, record):
+def test_first_epollout_after_connect(scripted, waiter, cc, family, record):
     """Non-blocking connect(), registered while SYN_SENT (tcp_poll reports nothing there).
 
     The SYN-ACK completes the connection; sk_state_change wakes the item: EPOLLOUT once in
     ET, on every wait in LT.
     """
-    d = scripted.dial(family, cc, opts=PEER, edge=mode == "ET")
+    d = scripted.dial(family, cc, opts=PEER, waiter=waiter)
     c = d.case
     c.register()
     c.wait("epoll_wait while SYN_SENT")
@@ -55,15 +57,15 @@ def test_first_epollout_after_connect(scripted, mode, cc, family, record):
     outs = [m for _, _, m in c.reports]
     claim(outs[0] == 0, "nothing is reported while the connection is in SYN_SENT", c.timeline)
     claim(outs[1] == M.OUT, "connection established: EPOLLOUT", c.timeline)
-    claim(outs[2:] == ([0, 0] if mode == "ET" else [M.OUT, M.OUT]),
+    claim(outs[2:] == ([0, 0] if waiter == "ET" else [M.OUT, M.OUT]),
           "ET: once; LT: on every wait", c.timeline)
     record.fact("masks", [M.name(m) for m in outs])
 
 
-def test_small_write_then_acks(scripted, mode, cc, family, record):
+def test_small_write_then_acks(scripted, waiter, cc, family, record):
     """A write that fits never runs out of space: its ACKs wake nobody (ET silent), LT
     keeps reporting EPOLLOUT because the socket stays writable."""
-    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, edge=mode == "ET")
+    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
     claim(c.send(3 * MSS) == "full", "a 3000-byte write fits", c.timeline)
@@ -71,11 +73,11 @@ def test_small_write_then_acks(scripted, mode, cc, family, record):
     c.ack_all(MSS)
     settle(c.timeline)
     acks = c.out_reports(since_step=3)
-    if mode == "ET":
+    if waiter == "ET":
         claim(acks == [], "ET: no EPOLLOUT from the ACKs of a write that fitted", c.timeline)
     else:
         claim(len(acks) == len(c.series) + 1, "LT: EPOLLOUT at every wait", c.timeline)
-    record.fact("et_epollout_from_acks", len(acks) if mode == "ET" else None)
+    record.fact("et_epollout_from_acks", len(acks) if waiter == "ET" else None)
 
 
 def _first_writable_ack(case):
@@ -83,14 +85,14 @@ def _first_writable_ack(case):
     return next((s["ack"] for s in case.series if s["writable"]), None)
 
 
-def _claim_single_wakeup(case, mode, since, what):
+def _claim_single_wakeup(case, waiter, since, what):
     """ET: exactly one EPOLLOUT after ``since``, at the first ACK that makes the socket
     writable by its own accounting.  LT: EPOLLOUT from that ACK on, never before."""
     first = _first_writable_ack(case)
     claim(first is not None, f"{what}: some ACK makes the socket writable again", case.timeline)
     outs = case.out_reports(since_step=since)
     labels = [label for _, label in outs]
-    if mode == "ET":
+    if waiter == "ET":
         claim(len(outs) == 1, f"{what}: ET reports EPOLLOUT exactly once (got {len(outs)})", case.timeline)
         claim(labels[0] == f"ACK {first}", f"{what}: the ET EPOLLOUT comes at ACK {first}, "
               f"the first after which free >= queued/2 (got it at {labels[0]})", case.timeline)
@@ -102,11 +104,11 @@ def _claim_single_wakeup(case, mode, since, what):
 
 
 @pytest.mark.parametrize("write", ["eagain", "short"], ids=["fill-until-eagain", "one-short-write"])
-def test_out_of_space_then_acks(scripted, mode, cc, family, record, write):
+def test_out_of_space_then_acks(scripted, waiter, cc, family, record, write):
     """Run out of space (EAGAIN after filling, or a single short write), then the peer
     acknowledges one MSS at a time.  Both set SOCK_NOSPACE in tcp_sendmsg's wait_for_space,
     so the first ACK after which free >= queued/2 holds delivers EPOLLOUT."""
-    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, edge=mode == "ET")
+    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
     if write == "eagain":
@@ -118,7 +120,7 @@ def test_out_of_space_then_acks(scripted, mode, cc, family, record, write):
     since = c.timeline.step
     c.ack_all(MSS)
     settle(c.timeline)
-    first, wake = _claim_single_wakeup(c, mode, since, write)
+    first, wake = _claim_single_wakeup(c, waiter, since, write)
     record.fact("bytes_before_eagain" if write == "eagain" else "bytes_accepted", accepted)
     record.fact("waking_ack", first)
     record.fact("wmem_queued_at_wake", wake["wmem_queued"])
@@ -127,15 +129,15 @@ def test_out_of_space_then_acks(scripted, mode, cc, family, record, write):
 
 
 @pytest.mark.parametrize("arm", [None, "ctl-mod"], ids=["no-poll-while-full", "epoll-ctl-mod"])
-def test_full_without_eagain(scripted, mode, cc, family, record, arm):
+def test_full_without_eagain(scripted, waiter, cc, family, record, arm):
     """Writes that all fit, until the socket is unwritable by its own accounting, but no
     EAGAIN and no short write.  If nobody polls it while unwritable, SOCK_NOSPACE is never
     set: ACKs deliver no ET EPOLLOUT even when all is acknowledged.  An EPOLL_CTL_MOD on the
     unwritable socket runs tcp_poll, which arms the wakeup.  In LT the waits after each ACK
     re-poll the item (it stays on the ready list), so the first of them arms it: LT gets
     EPOLLOUT from the first ACK that makes the socket writable, in both variants."""
-    edge = mode == "ET"
-    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, edge=edge)
+    edge = waiter == "ET"
+    c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
     while writeable(c.last, wake=True):
@@ -151,16 +153,16 @@ def test_full_without_eagain(scripted, mode, cc, family, record, arm):
         claim(c.out_reports(since) == [], "ET: no EPOLLOUT when nothing armed the wakeup", c.timeline)
         record.fact("waking_ack", None)
     else:
-        first, wake = _claim_single_wakeup(c, mode, since, arm or "lt-wait")
+        first, wake = _claim_single_wakeup(c, waiter, since, arm or "lt-wait")
         record.fact("waking_ack", first)
         record.fact("wmem_queued_at_wake", wake["wmem_queued"])
         record.fact("sndbuf_at_wake", wake["sndbuf"])
 
 
-def test_data_on_writable_socket_reports_full_mask(scripted, mode, cc, family, record):
+def test_data_on_writable_socket_reports_full_mask(scripted, waiter, cc, family, record):
     """Data arriving wakes the item with an EPOLLIN key, but epoll_wait re-polls and
     reports the whole current mask: EPOLLIN|EPOLLOUT, in ET too (fs/eventpoll.c)."""
-    c = scripted.accept(family, cc, opts=PEER, edge=mode == "ET")
+    c = scripted.accept(family, cc, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
     c.wait()
