@@ -31,7 +31,8 @@ TCP_SYSCTLS: dict[str, str] = {
     "net.ipv4.tcp_min_tso_segs": "2",
     "net.ipv4.tcp_tso_win_divisor": "3",
     "net.ipv4.tcp_notsent_lowat": "4294967295",
-    # A connect to a peer that never answers gives up after one retry (about 3 s).
+    # A connect to a peer that never answers gives up soon: one retry, about 3 s in all on
+    # kernels whose tcp_syn_linear_timeouts keeps early SYN timeouts at 1 s (tcp_write_timeout()).
     "net.ipv4.tcp_syn_retries": "1",
     "net.ipv4.tcp_synack_retries": "1",
     # IPv6 addresses are usable at once, without duplicate address detection.
