@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import masks as M
+from .blocking_writer import BlockingWriter
 from .attribution import AckSample, Attribution, Completeness, attribute, retransmissions
 from .capture import Capture
 from .epoll import Watch
@@ -56,6 +57,8 @@ class RealCase:
     samples: list[AckSample] = field(default_factory=list)
     series: list[dict] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
+    writer: BlockingWriter | None = None
+    writer_wakes: list[int] = field(default_factory=list)  # ACKs after which the writer was runnable
     _wakes_seen: int = 0
 
     @property
@@ -143,6 +146,10 @@ class RealCase:
         gate.release()
         self.timeline.add("note", f"gate released ACK {rel} win {seg.window}")
         self.capture.drain()
+        if s_acked(snapshot(self.sock)) < rel:
+            # The verdict's softirq was deferred (ksoftirqd): wait until the sender has the ACK.
+            self.timeline.add("note", f"ACK {rel} not processed when the verdict returned; waiting")
+            self.capture.wait(lambda: s_acked(snapshot(self.sock)) >= rel, time.monotonic() + STEP_DEADLINE)
         acct = self.snap()
         return self._acked(rel, prev, acct)
 
@@ -200,6 +207,7 @@ class RealCase:
         observed = self.wait(None)
         self.series[-1]["epollout"] = bool(observed & M.OUT)
         if woke and observed & M.OUT:
+            self.witness.wait_for(self._wakes_seen + 1, STEP_DEADLINE)
             wakes = self.witness.wakes[self._wakes_seen:]
             self._wakes_seen = len(self.witness.wakes)
             if not wakes:
@@ -226,6 +234,57 @@ class RealCase:
         self.capture.drain()
         return got
 
+    # -- a blocking writer -----------------------------------------------------------------
+    def kernel_accepted(self, acct: Snapshot) -> int:
+        """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
+        return acct.info.get("bytes_acked", 1) - 1 + acct.outq
+
+    def start_writer(self, total: int) -> None:
+        """A thread writes ``total`` bytes with blocking send(); wait until it blocks."""
+        self.timeline.begin(f"blocking writer: send {total} bytes")
+        self.writer = BlockingWriter(self.sock, total)
+        self.writer.start()
+        self._writer_slept()
+
+    def _writer_slept(self) -> None:
+        task = self.writer.settle(time.monotonic() + STEP_DEADLINE)
+        self.capture.drain()
+        acct = self.snap()
+        if self.writer.done:
+            self.timeline.add("call", f"writer finished: {self.writer.written} bytes")
+            return
+        self.timeline.add("call", f"writer sleeps in {task.wchan} (sk_stream_wait_memory), "
+                          f"{self.kernel_accepted(acct)} bytes accepted, {task.voluntary} voluntary switches")
+        self.model.sent("blocked", acct)
+
+    def release_all_blocking(self) -> None:
+        """Release ACKs one at a time; after each, is the writer runnable?  Check it and epoll.
+
+        The writer (on this thread's CPU, which runs SCHED_FIFO meanwhile) cannot run before
+        this thread blocks, so its state read right after the release says whether that ACK
+        woke it: runnable (R), or, should it have run anyway, one more voluntary switch.
+        """
+        gate = self.net.gate
+        while True:
+            self.capture.drain()
+            if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done:
+                break
+            alive = not self.writer.done
+            before = self.writer.task()
+            woke = self.release()
+            after = self.writer.task()
+            runnable = alive and (after.state == "R" or after.voluntary > before.voluntary)
+            if alive:
+                self.timeline.check("blocked writer woken", woke, runnable,
+                                    "sk_stream_write_space wakes the sleeper only if free >= queued/2")
+            self.series[-1]["writer_woken"] = runnable
+            observed = self.wait(None)
+            self.series[-1]["epollout"] = bool(observed & M.OUT)
+            if runnable:
+                self.writer_wakes.append(self.samples[-1].ack)
+                self._attribute(s_acked(self.last), time.time())
+                self._writer_slept()
+
     # -- attribution and ground truth ------------------------------------------------------
     def _attribute(self, acked: int, wake_t: float) -> Attribution:
         self.capture.drain()
@@ -249,6 +308,8 @@ class RealCase:
         return comp
 
     def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         if self.witness is not None:
             self.witness.close()
         if self.watch is not None:

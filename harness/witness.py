@@ -43,6 +43,7 @@ class WakeWitness:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.wakes: list[Wake] = []
+        self._cond = threading.Condition()
         self._ep = select.epoll()
         self._stop_r, self._stop_w = os.pipe()
         self._ep.register(self._stop_r, select.EPOLLIN)
@@ -57,7 +58,15 @@ class WakeWitness:
             t = time.time()
             if any(fd == self._stop_r for fd, _ in events):
                 return
-            self.wakes.append(Wake(t, snapshot(self.sock)))
+            wake = Wake(t, snapshot(self.sock))
+            with self._cond:
+                self.wakes.append(wake)
+                self._cond.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Wait until the witness has recorded ``count`` wakes (its thread may trail the case)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.wakes) >= count, timeout)
 
     def close(self) -> None:
         """Stop the thread deterministically (a byte on its pipe) and join it."""
