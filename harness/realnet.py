@@ -54,17 +54,13 @@ class AckControl:
 
     @property
     def margin(self) -> float | None:
-        """How long before the observed wake the waking ACK may have arrived.
+        """The window before an observed wake in which other ACKs make its attribution inexact.
 
-        In gate-delay the harness reads the accounting right after each release, so the
-        margin only covers its own latency: half the delay.  With netem the kernel delivers
-        ACKs on its own and the witness thread must be scheduled first: one full delay.
+        One configured delay: ACKs generated together (one burst of the receiver) arrive
+        together, a delay later.  Only the timed modes have one; the gate modes also read the
+        accounting after every ACK, which makes their attribution exact regardless.
         """
-        if self.mode == "gate-delay":
-            return self.delay / 2
-        if self.mode == "netem":
-            return self.delay
-        return None
+        return self.delay if self.timed else None
 
 
 @dataclass

@@ -39,6 +39,7 @@ def _attributed(c, mode, first, record):
     if mode == "ET":
         claim(len(c.attributions) == 1, f"ET: one wakeup attributed (got {len(c.attributions)})", c.timeline)
     record.fact("attributed_ack", a.to_fact())
+    record.fact("attribution_exact", a.exact)
     return a
 
 

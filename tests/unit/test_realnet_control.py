@@ -18,6 +18,6 @@ def test_mode_kinds(mode, gated, timed):
 
 
 def test_margin_follows_the_configured_delay():
-    assert AckControl("gate-delay", 0.004).margin == pytest.approx(0.002)
+    assert AckControl("gate-delay", 0.004).margin == pytest.approx(0.004)
     assert AckControl("netem", 0.010).margin == pytest.approx(0.010)
     assert AckControl("gate").margin is None and AckControl("natural").margin is None
