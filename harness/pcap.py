@@ -13,6 +13,7 @@ def write(path: str, packets: Iterable[tuple[float, bytes]]) -> str:
 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with RawPcapWriter(path, linktype=LINKTYPE_RAW, sync=True) as w:
+        w.write_header(None)  # write_packet() alone never writes the global header
         for t, raw in packets:
             sec = int(t)
             w.write_packet(raw, sec=sec, usec=int((t - sec) * 1_000_000))

@@ -14,6 +14,7 @@ step (the case checks each of their waits against an LT epoll watch of the same 
 import pytest
 
 from harness import masks as M
+from harness.claims import claim_single_wakeup
 from harness.peer import PeerOptions
 from harness.rules import writeable
 from harness.verdict import claim, settle
@@ -80,29 +81,6 @@ def test_small_write_then_acks(scripted, waiter, cc, family, record):
     record.fact("et_epollout_from_acks", len(acks) if waiter == "ET" else None)
 
 
-def _first_writable_ack(case):
-    """The first ACK after which the accounting read at that step satisfies the rule."""
-    return next((s["ack"] for s in case.series if s["writable"]), None)
-
-
-def _claim_single_wakeup(case, waiter, since, what):
-    """ET: exactly one EPOLLOUT after ``since``, at the first ACK that makes the socket
-    writable by its own accounting.  LT: EPOLLOUT from that ACK on, never before."""
-    first = _first_writable_ack(case)
-    claim(first is not None, f"{what}: some ACK makes the socket writable again", case.timeline)
-    outs = case.out_reports(since_step=since)
-    labels = [label for _, label in outs]
-    if waiter == "ET":
-        claim(len(outs) == 1, f"{what}: ET reports EPOLLOUT exactly once (got {len(outs)})", case.timeline)
-        claim(labels[0] == f"ACK {first}", f"{what}: the ET EPOLLOUT comes at ACK {first}, "
-              f"the first after which free >= queued/2 (got it at {labels[0]})", case.timeline)
-    else:
-        claim(bool(labels) and labels[0] == f"ACK {first}",
-              f"{what}: LT reports from ACK {first} on (first report: {labels[:1]})", case.timeline)
-    wake = next(s for s in case.series if s["ack"] == first)
-    return first, wake
-
-
 @pytest.mark.parametrize("write", ["eagain", "short"], ids=["fill-until-eagain", "one-short-write"])
 def test_out_of_space_then_acks(scripted, waiter, cc, family, record, write):
     """Run out of space (EAGAIN after filling, or a single short write), then the peer
@@ -120,7 +98,7 @@ def test_out_of_space_then_acks(scripted, waiter, cc, family, record, write):
     since = c.timeline.step
     c.ack_all(MSS)
     settle(c.timeline)
-    first, wake = _claim_single_wakeup(c, waiter, since, write)
+    first, wake = claim_single_wakeup(c, waiter, since, write)
     record.fact("bytes_before_eagain" if write == "eagain" else "bytes_accepted", accepted)
     record.fact("waking_ack", first)
     record.fact("wmem_queued_at_wake", wake["wmem_queued"])
@@ -153,7 +131,7 @@ def test_full_without_eagain(scripted, waiter, cc, family, record, arm):
         claim(c.out_reports(since) == [], "ET: no EPOLLOUT when nothing armed the wakeup", c.timeline)
         record.fact("waking_ack", None)
     else:
-        first, wake = _claim_single_wakeup(c, waiter, since, arm or "lt-wait")
+        first, wake = claim_single_wakeup(c, waiter, since, arm or "lt-wait")
         record.fact("waking_ack", first)
         record.fact("wmem_queued_at_wake", wake["wmem_queued"])
         record.fact("sndbuf_at_wake", wake["sndbuf"])

@@ -20,7 +20,7 @@ import threading
 import pytest
 
 from harness import masks as M
-from harness.claims import single_wakeup
+from harness.claims import claim_single_wakeup
 from harness.peer import PeerOptions
 from harness.scenarios import record_masks
 from harness.sleeping import kernel_stack, sleeping_in, until
@@ -69,7 +69,7 @@ def test_notsent_lowat_acks(scripted, waiter, family, record, request, how):
     since = c.timeline.step
     c.ack_all(MSS)
     settle(c.timeline)
-    first, wake = single_wakeup(c, since, f"notsent_lowat by {how}")
+    first, wake = claim_single_wakeup(c, c.mode, since, f"notsent_lowat by {how}")
     record.fact("waking_ack", first)
     record.fact("notsent_at_wake", next(s["notsent"] for s in c.series if s["ack"] == first))
     record.fact("notsent_lowat", LOWAT)
@@ -169,7 +169,7 @@ def test_autotuned_sndbuf(scripted, waiter, family, record):
     since = c.timeline.step
     c.ack_all(2 * MSS)
     settle(c.timeline)
-    first, wake = single_wakeup(c, since, "autotuned sndbuf")
+    first, wake = claim_single_wakeup(c, c.mode, since, "autotuned sndbuf")
     sizes = [s["sndbuf"] for s in c.series]
     record.fact("sndbuf_moves", [start] + [b for a, b in zip([start] + sizes, sizes) if a != b])
     record.fact("sndbuf_locked", False)
