@@ -96,8 +96,10 @@ def probe_qdisc(kind: str, option: str, **params) -> Capability:
     try:
         with namespace("probe", sysctls={}) as ns:
             ns.ipr.tc("add", kind, ns.link_index("lo"), 0x10000, **params)
-    except Exception as exc:  # NetlinkError(ENOENT) is "Specified qdisc kind is unknown"
-        return Capability(False, f"{kind} unavailable: {config_says(option)} ({exc})")
+    except Exception as exc:  # NetlinkError(ENOENT) is tc's "Specified qdisc kind is unknown"
+        code = getattr(exc, "code", None)
+        detail = "the kernel does not know this qdisc" if code == 2 else str(exc)
+        return Capability(False, f"{kind} unavailable: {config_says(option)} ({detail})")
     return Capability(True)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 import errno
 import socket
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from . import masks as M
-from .blocking_writer import BlockingWriter
+from .writer import BlockingWriter, waker_runs_first
 from .attribution import AckSample, Attribution, Completeness, attribute, retransmissions
 from .capture import Capture
 from .epoll import Watch
@@ -58,6 +59,7 @@ class RealCase:
     series: list[dict] = field(default_factory=list)
     attributions: list[Attribution] = field(default_factory=list)
     writer: BlockingWriter | None = None
+    exits: ExitStack = field(default_factory=ExitStack, repr=False)  # undo of the writer's CPU pinning
     writer_wakes: list[int] = field(default_factory=list)  # ACKs after which the writer was runnable
     _wakes_seen: int = 0
 
@@ -242,15 +244,16 @@ class RealCase:
     def start_writer(self, total: int) -> None:
         """A thread writes ``total`` bytes with blocking send(); wait until it blocks."""
         self.timeline.begin(f"blocking writer: send {total} bytes")
-        self.writer = BlockingWriter(self.sock, total)
+        cpu = self.exits.enter_context(waker_runs_first())
+        self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
         self.writer.start()
         self._writer_slept()
 
     def _writer_slept(self) -> None:
-        task = self.writer.settle(time.monotonic() + STEP_DEADLINE)
+        task = self.writer.settled(STEP_DEADLINE)
         self.capture.drain()
         acct = self.snap()
-        if self.writer.done:
+        if task is None:
             self.timeline.add("call", f"writer finished: {self.writer.written} bytes")
             return
         self.timeline.add("call", f"writer sleeps in {task.wchan} (sk_stream_wait_memory), "
@@ -267,13 +270,12 @@ class RealCase:
         gate = self.net.gate
         while True:
             self.capture.drain()
-            if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done:
+            if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done.is_set():
                 break
-            alive = not self.writer.done
-            before = self.writer.task()
+            alive = not self.writer.done.is_set()
+            before = self.writer.state()
             woke = self.release()
-            after = self.writer.task()
-            runnable = alive and (after.state == "R" or after.voluntary > before.voluntary)
+            runnable = alive and self.writer.woke_since(before)
             if alive:
                 self.timeline.check("blocked writer woken", woke, runnable,
                                     "sk_stream_write_space wakes the sleeper only if free >= queued/2")
@@ -309,7 +311,8 @@ class RealCase:
 
     def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            self.writer.join(2.0)
+        self.exits.close()
         if self.witness is not None:
             self.witness.close()
         if self.watch is not None:

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 1
 VERDICTS = ("pass", "fail", "skip", "error")
 
 # Facts worth a column in the table, in order; the rest are shown as key=value.
-KEY_FACTS = ("bytes_before_eagain", "waking_ack", "wmem_queued_at_wake", "sndbuf_at_wake")
+KEY_FACTS = ("bytes_before_eagain", "waking_ack", "attributed_ack", "wmem_queued_at_wake", "sndbuf_at_wake")
 
 
 @dataclass
@@ -94,6 +94,11 @@ def write(path: str, doc: dict) -> str:
 def _fact(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, dict) and "waking_ack" in value:  # an attribution: the ACK and how sure
+        marks = [m for m, on in (("confirmed", value.get("confirmed")), ("exact", value.get("exact"))) if on]
+        return f"{value['waking_ack']} ({','.join(marks) or 'unconfirmed'})"
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())[:80]
     if isinstance(value, list):
         return ",".join(map(str, value))
     return str(value)

@@ -1,9 +1,17 @@
 """A blocking send() in its own thread, observed from /proc without disturbing it.
 
-A writer blocked for send space sleeps in sk_stream_wait_memory() (net/core/stream.c) until
-sk_stream_write_space() wakes it.  Whether a given ACK woke it is read from the thread's own
+A blocking send() that runs out of space sets SOCK_NOSPACE and sleeps in
+sk_stream_wait_memory() (net/core/stream.c) until sk_stream_write_space() wakes it, which
+happens only when __sk_stream_is_writeable(sk, 1) holds: the same rule and the same wakeup
+as an edge-triggered EPOLLOUT.  Whether a given ACK woke it is read from the thread's own
 state right after the ACK was processed: a wakeup makes it runnable ('R') at once, and once it
 has run it either went back to sleep (one more voluntary context switch) or returned.
+
+To make that a synchronous question, :func:`waker_runs_first` pins the harness thread to the
+writer's CPU at SCHED_FIFO: a woken (fair-class) writer becomes runnable but cannot run until
+the harness blocks, so the harness reads the accounting as it was at the wakeup.  Without
+it, the woken writer queues more data on the other CPU while the harness is still reading.
+The harness only blocks in waits with deadlines, so the real-time priority never spins.
 """
 
 from __future__ import annotations
@@ -13,35 +21,26 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Iterator
 
 from netns import CleanupStack
 
+from .sleeping import TaskState, task_state
 
-@dataclass(frozen=True)
-class ThreadState:
-    state: str    # R, S, D, ... from /proc/<pid>/task/<tid>/stat
-    wchan: str    # kernel function it sleeps in, "" when unknown
-    nvcsw: int    # voluntary context switches
-
-    def sleeping_for_space(self) -> bool:
-        # sk_stream_wait_memory() sleeps through sk_wait_event() -> wait_woken(), which is
-        # what wchan names on recent kernels; "" where wchan is hidden.
-        return self.state == "S" and self.wchan in ("sk_stream_wait_memory", "wait_woken", "")
+WAIT_MEMORY = "sk_stream_wait_memory"
 
 
 class BlockingWriter:
-    """``send(total)`` on a blocking socket, started on demand, observed by the test thread."""
+    """Writes ``total`` bytes with blocking send() calls from its own thread."""
 
-    WAIT_FN = "sk_stream_wait_memory"
-
-    def __init__(self, sock: socket.socket, total: int, cpu: int | None = None) -> None:
+    def __init__(self, sock: socket.socket, total: int, cpu: int | None = None, chunk: int | None = None) -> None:
         self.sock = sock
         self.total = total
         self.cpu = cpu
+        self.chunk = chunk or total  # one send() by default: the seed's single write()
+        self.written = 0
+        self.error: BaseException | None = None
         self.tid: int | None = None
-        self.result: int | BaseException | None = None
         self.done = threading.Event()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="blocking-writer", daemon=True)
@@ -51,32 +50,28 @@ class BlockingWriter:
         if self.cpu is not None:
             os.sched_setaffinity(0, {self.cpu})
         self._started.set()
+        data = b"b" * self.chunk
         try:
-            self.result = self.sock.send(b"b" * self.total)
+            while self.written < self.total:
+                self.written += self.sock.send(data[: self.total - self.written])
         except BaseException as exc:  # reported to the test, never lost in the thread
-            self.result = exc
+            self.error = exc
         finally:
             self.done.set()
+
+    @property
+    def result(self) -> int | BaseException:
+        return self.error if self.error is not None else self.written
 
     def start(self) -> None:
         self.sock.setblocking(True)
         self._thread.start()
         self._started.wait(5)
 
-    def state(self) -> ThreadState:
-        base = f"/proc/self/task/{self.tid}"
-        try:
-            with open(f"{base}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-            with open(f"{base}/wchan") as f:
-                wchan = f.read().strip()
-            with open(f"{base}/status") as f:
-                nvcsw = next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
-        except (FileNotFoundError, ProcessLookupError):
-            return ThreadState("X", "", -1)
-        return ThreadState(state, "" if wchan == "0" else wchan, nvcsw)
+    def state(self) -> TaskState:
+        return task_state(self.tid)
 
-    def settled(self, timeout: float = 2.0, since: int | None = None) -> ThreadState | None:
+    def settled(self, timeout: float = 2.0, since: int | None = None) -> TaskState | None:
         """Wait (with a deadline) until the writer sleeps for send space or has returned.
 
         ``since``: the context-switch count before a wakeup; the writer must have slept
@@ -87,17 +82,17 @@ class BlockingWriter:
             if self.done.is_set():
                 return None
             st = self.state()
-            if st.sleeping_for_space() and (since is None or st.nvcsw > since):
+            if st.asleep_in(WAIT_MEMORY, "wait_woken") and (since is None or st.voluntary > since):
                 return st
-            self.done.wait(0.0002)
+            self.done.wait(0.0002)  # block, so that the writer may run
         raise AssertionError(f"blocking writer neither slept for space nor returned within {timeout}s: {self.state()}")
 
-    def woke_since(self, before: ThreadState) -> bool:
+    def woke_since(self, before: TaskState) -> bool:
         """Did anything wake the writer since ``before`` was read?"""
         if self.done.is_set():
             return True
         now = self.state()
-        return now.state != "S" or now.nvcsw != before.nvcsw or now.wchan != before.wchan
+        return now.state != "S" or now.voluntary != before.voluntary
 
     def join(self, timeout: float = 5.0) -> None:
         self._thread.join(timeout)
@@ -107,11 +102,9 @@ class BlockingWriter:
 def waker_runs_first() -> Iterator[int]:
     """Pin the calling thread to one CPU at SCHED_FIFO priority 1; yields that CPU.
 
-    A writer pinned to the same CPU (``BlockingWriter(cpu=...)``) that an ACK wakes becomes
-    runnable but cannot run until the caller sleeps: the caller reads the accounting as it
-    was at the wakeup, and sees the writer in state 'R'.  Without this, the woken writer
-    queues more data on the other CPU while the caller is still reading.  Needs root
-    (CAP_SYS_NICE); the original affinity and policy are restored on exit.
+    A writer started with ``BlockingWriter(cpu=...)`` on that CPU that an ACK wakes becomes
+    runnable but cannot run until the caller sleeps.  Needs CAP_SYS_NICE (the capability
+    ``sched_fifo``); the original affinity and policy are restored on exit.
     """
     with CleanupStack() as stack:
         affinity = os.sched_getaffinity(0)

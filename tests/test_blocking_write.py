@@ -79,7 +79,7 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
             c.wait(None)  # before the writer runs (waker_runs_first): the state at the wakeup
             if woke:
                 wakes.append(ack)
-                st = w.settled(since=before.nvcsw)
+                st = w.settled(since=before.voluntary)
                 c.conn.drain()
                 acct = c.snap()
                 c.timeline.add("note", "writer returned" if st is None else "writer asleep again")

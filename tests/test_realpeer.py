@@ -12,6 +12,7 @@ import pytest
 
 from harness import masks as M
 from harness.claims import claim_single_wakeup
+from harness.pytest_plugin import require
 from harness.verdict import claim, settle
 
 SNDBUF = 21000  # doubled by the kernel to 42000 bytes and locked against autotuning
@@ -193,11 +194,12 @@ def test_zero_window_then_reads(real, ack_mode, mode, cc, family, record):
 
 
 @pytest.mark.ack_modes("gate")
-def test_blocking_writer(real, ack_mode, mode, cc, family, record):
+def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig):
     """A thread writes three buffers' worth with blocking send(): each time it runs out of
     space it sleeps in sk_stream_wait_memory with SOCK_NOSPACE set.  Released one ACK at a
     time, the writer becomes runnable exactly at the first ACK after which free >= queued/2
     (sk_stream_write_space), never before; the epoll item sees the same wakeup."""
+    require(pytestconfig, "sched_fifo")
     c = real.connect(family, cc, sndbuf=SNDBUF, edge=mode == "ET", blocking=True)
     c.register()
     c.wait()
@@ -208,7 +210,7 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record):
     c.ground_truth()
     settle(c.timeline)
     claim(c.writer.error is None, f"the writer's send() failed: {c.writer.error!r}", c.timeline)
-    claim(c.writer.done and c.writer.written == 3 * 2 * SNDBUF, "the writer wrote everything", c.timeline)
+    claim(c.writer.done.is_set() and c.writer.written == 3 * 2 * SNDBUF, "the writer wrote everything", c.timeline)
     claim(len(c.writer_wakes) >= 1, "the writer was woken at least once", c.timeline)
     # Each sleep ends at the first ACK after which the rule holds, counted from that sleep.
     episodes, current = [], []
