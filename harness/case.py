@@ -7,7 +7,6 @@ against the observed one.  Tests read as the list of steps; the verdict is the c
 
 from __future__ import annotations
 
-import errno
 import socket
 from dataclasses import dataclass, field, replace
 
@@ -18,12 +17,13 @@ from .peer import PeerConn
 from .rules import EpollModel, KernelRules, threshold, writeable
 from .sockinfo import Snapshot, snapshot
 from .steps import StateSteps
+from .sending import Sending
 from .timeline import Timeline
 from .waiters import make_watch, mechanism
 
 
 @dataclass
-class Case(StateSteps, MultiWatch):
+class Case(Sending, StateSteps, MultiWatch):
     """One socket under test; the steps of the EPOLLOUT core are here, those of state
     changes and socket options in :mod:`harness.steps`, further watchers in
     :mod:`harness.multiwatch`."""
@@ -120,28 +120,9 @@ class Case(StateSteps, MultiWatch):
         self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
-    # -- writing --------------------------------------------------------------------------
-    def send(self, n: int) -> str:
-        """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'."""
-        self.timeline.begin(f"send({n})")
-        try:
-            got = self.sock.send(b"w" * n, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            got, result = -errno.EAGAIN, "eagain"
-        else:
-            result = "full" if got == n else "short"
-            self.accepted += got
-        self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
+    # -- writing (send, fill: harness.sending) ---------------------------------------------
+    def collect(self) -> None:
         self.conn.drain()
-        self.model.sent(result, self.snap())
-        return result
-
-    def fill(self, chunk: int = 65536) -> int:
-        """send() until EAGAIN; returns the bytes accepted before it."""
-        before = self.accepted
-        while self.send(chunk) != "eagain":
-            pass
-        return self.accepted - before
 
     # -- the peer -------------------------------------------------------------------------
     def sent_end(self) -> int:
@@ -194,9 +175,6 @@ class Case(StateSteps, MultiWatch):
         """Each wait that reported something: 'step 4 (epoll_wait after data): IN|OUT'."""
         return [f"step {step} ({label}): {M.name(m)}" for step, label, m in self.reports if m]
 
-    def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
-        """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""
-        return [(step, label) for step, label, mask in self.reports if step > since_step and mask & M.OUT]
 
     def close(self) -> None:
         if self.watch is not None:
@@ -205,4 +183,3 @@ class Case(StateSteps, MultiWatch):
             self.shadow.close()
         for also in self.extra:
             also.watch.close()
-

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Callable

@@ -14,7 +14,6 @@ advance the rule engine, check the epoll result.  What differs is where ACKs com
 
 from __future__ import annotations
 
-import errno
 import socket
 import time
 from contextlib import ExitStack
@@ -28,6 +27,7 @@ from .epoll import Watch
 from .realnet import RealNet
 from .rules import EpollModel, KernelRules, threshold, writeable
 from .sockinfo import Snapshot, snapshot, tcp_info
+from .sending import Sending
 from .timeline import Timeline
 from .witness import WakeWitness
 
@@ -40,7 +40,7 @@ class GroundTruthError(AssertionError):
 
 
 @dataclass
-class RealCase:
+class RealCase(Sending):
     net: RealNet
     sock: socket.socket      # the sender: the socket under test
     peer: socket.socket      # the receiver's accepted socket
@@ -98,31 +98,9 @@ class RealCase:
         self.reports.append((self.timeline.step, self.timeline.labels[self.timeline.step], observed))
         return observed
 
-    def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
-        return [(step, label) for step, label, mask in self.reports if step > since_step and mask & M.OUT]
-
-    # -- the sender writes ----------------------------------------------------------------
-    def send(self, n: int) -> str:
-        """One non-blocking send of ``n`` bytes: 'full', 'short' or 'eagain'."""
-        self.timeline.begin(f"send({n})")
-        try:
-            got = self.sock.send(b"w" * n, socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            got, result = -errno.EAGAIN, "eagain"
-        else:
-            result = "full" if got == n else "short"
-            self.accepted += got
-        self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
+    # -- the sender writes (send, fill: harness.sending) ------------------------------------
+    def collect(self) -> None:
         self.capture.drain()
-        self.model.sent(result, self.snap())
-        return result
-
-    def fill(self, chunk: int = 65536) -> int:
-        """send() until EAGAIN; the bytes accepted before it."""
-        before = self.accepted
-        while self.send(chunk) != "eagain":
-            pass
-        return self.accepted - before
 
     # -- ACKs: the gate ---------------------------------------------------------------------
     def rel_ack(self, ack: int) -> int:

@@ -10,7 +10,6 @@ is attributed to the captured ACK that the sender's accounting confirms at wake 
 
 import pytest
 
-from harness import masks as M
 from harness.claims import claim_single_wakeup
 from harness.pytest_plugin import require
 from harness.verdict import claim, settle
