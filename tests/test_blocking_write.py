@@ -19,7 +19,7 @@ from harness import masks as M
 from harness.case import Case
 from harness.peer import PeerOptions
 from harness.pytest_plugin import require
-from harness.verdict import claim, settle
+from harness.verdict import claim, flag_unexplained_wakeups, settle
 from harness.writer import BlockingWriter, waker_runs_first
 
 SEED_PEER = PeerOptions(mss=1000, window=50000, wscale=0)
@@ -88,6 +88,7 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
 
         seed_script(c, on_ack)
     w.join()
+    flag_unexplained_wakeups(record, c.timeline, "writer woken")
     settle(c.timeline)
     claim(w.result == SEED_TOTAL, f"the blocking send returned {SEED_TOTAL} (got {w.result!r})", c.timeline)
     first = next((s["ack"] for s in c.series if s["wakeup_required"]), None)

@@ -12,7 +12,7 @@ import pytest
 
 from harness.claims import claim_single_wakeup
 from harness.pytest_plugin import require
-from harness.verdict import claim, settle
+from harness.verdict import claim, flag_unexplained_wakeups, settle
 
 SNDBUF = 21000  # doubled by the kernel to 42000 bytes and locked against autotuning
 CHUNK = 4000    # a write that always fits
@@ -207,6 +207,7 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig)
     blocked_at = c.kernel_accepted(c.last)
     c.release_all_blocking()
     c.ground_truth()
+    flag_unexplained_wakeups(record, c.timeline, "blocked writer woken")
     settle(c.timeline)
     claim(c.writer.error is None, f"the writer's send() failed: {c.writer.error!r}", c.timeline)
     claim(c.writer.done.is_set() and c.writer.written == 3 * 2 * SNDBUF, "the writer wrote everything", c.timeline)

@@ -38,3 +38,21 @@ def test_packets_for_pcap_in_order():
     tl.add("note", "not a packet", t=1.5)
     tl.add("out", "b", t=2.0, raw=b"\x45b")
     assert tl.packets() == [(1.0, b"\x45a"), (2.0, b"\x45b")]
+
+
+def test_unexplained_wakeup_becomes_a_finding():
+    from types import SimpleNamespace
+
+    from harness.verdict import flag_unexplained_wakeups
+
+    tl = Timeline()
+    tl.begin("ACK 10001")
+    tl.check("writer woken", False, True)
+    tl.begin("ACK 30001")
+    tl.check("writer woken", True, True)
+    record = SimpleNamespace(finding=None)
+    flag_unexplained_wakeups(record, tl, "writer woken")
+    assert record.finding is not None and "ACK 10001" in record.finding and "ACK 30001" not in record.finding
+    quiet = SimpleNamespace(finding=None)
+    flag_unexplained_wakeups(quiet, Timeline(), "writer woken")
+    assert quiet.finding is None
