@@ -68,6 +68,20 @@ def hidden_by_tmpfs(path: str | Path) -> str | None:
     return None
 
 
+def work_share(cwd: str, kernel_root: str) -> str | None:
+    """The directory to share into the guest as ``work``, if a guest tmpfs would hide the
+    working directory or the unpacked kernel (its modules): the repository that holds them
+    (a clone under /tmp, with its .venv and kernel cache), else the working directory."""
+    from harness.kernels import REPO
+
+    hidden = [p for p in (cwd, kernel_root) if hidden_by_tmpfs(p)]
+    if not hidden:
+        return None
+    if all(Path(p).resolve() == REPO or REPO in Path(p).resolve().parents for p in hidden):
+        return str(REPO)
+    return str(Path(cwd).resolve())
+
+
 def render_init(out: str, modroot: str, command: str, cwd: str, env: dict[str, str],
                 modules: tuple[str, ...] = SUITE_MODULES, work: str | None = None) -> str:
     """The stage-2 init: set up a writable, module-capable guest, run command, power off."""
@@ -98,9 +112,9 @@ mount -t tmpfs tmpfs /dev/shm
 mkdir -p /run/netns /run/lock /run/eps/bin
 [ -d /sys/fs/bpf ] && mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 [ -d /sys/fs/cgroup ] && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+{work_mount}
 mkdir -p "$OUT"
 mount -t virtiofs results "$OUT" || {{ echo "eps-init: cannot mount the results share"; off; }}
-{work_mount}
 cut -d' ' -f1 /proc/uptime >"$OUT/init-started"
 # The root share has no /lib/modules for this kernel: point modprobe at the unpacked
 # package, both for commands (PATH) and for the kernel's own module requests.
@@ -238,7 +252,7 @@ def run_guest(kernel: Kernel, command: str, out: Path, cwd: str, env: dict[str, 
             "PYTHONDONTWRITEBYTECODE": "1", "EPS_GUEST_OUT": str(out),
             "EPS_GUEST_KERNEL": kernel.release, **(env or {})}
     init = out / "guest-init.sh"
-    work = str(Path(cwd).resolve()) if hidden_by_tmpfs(cwd) else None
+    work = work_share(cwd, kernel.root)
     init.write_text(render_init(str(out), kernel.root, command.replace("{out}", str(out)), cwd, genv,
                                 work=work))
     init.chmod(0o755)

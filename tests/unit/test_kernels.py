@@ -343,3 +343,22 @@ def test_run_without_command_is_a_usage_error():
     with pytest.raises(SystemExit) as e:
         kernel_runs.main(["run", "--kernels", "6.12"])
     assert e.value.code == 2
+
+
+def test_work_share_covers_a_repository_hidden_by_the_guest_tmpfs(monkeypatch):
+    from harness import kernels as K
+    from harness import vm
+
+    monkeypatch.setattr(K, "REPO", Path("/tmp/clone"))
+    assert vm.work_share("/", "/tmp/clone/.cache/kernels/6.12/root") == "/tmp/clone"
+    assert vm.work_share("/tmp/clone", "/tmp/clone/.cache/kernels/6.12/root") == "/tmp/clone"
+    monkeypatch.setattr(K, "REPO", Path("/srv/repo"))
+    assert vm.work_share("/srv/repo", "/srv/repo/.cache/kernels/6.12/root") is None
+
+
+def test_work_share_is_mounted_before_the_results_share():
+    from harness import vm
+
+    init = vm.render_init("/tmp/clone/reports/guest/k", "/tmp/clone/.cache/root", "true", "/tmp/clone", {},
+                          work="/tmp/clone")
+    assert init.index("work /tmp/clone") < init.index('results "$OUT"')
