@@ -12,6 +12,7 @@ import errno
 import socket
 
 from . import masks as M
+from .verdict import claim
 
 
 class Sending:
@@ -43,6 +44,21 @@ class Sending:
         while self.send(chunk) != "eagain":
             pass
         return self.accepted - before
+
+    def run_out_of_space(self, how: str = "eagain") -> int:
+        """Register, take the first EPOLLOUT, then run out of send space: fill until EAGAIN
+        (``"eagain"``) or one write larger than the buffer (``"short"``); wait once while out
+        of space.  Returns the bytes the kernel accepted."""
+        self.register()
+        self.wait()
+        if how == "eagain":
+            accepted = self.fill()
+        else:
+            claim(self.send(4 * self.last.sndbuf) == "short", "a write larger than the buffer is short",
+                  self.timeline)
+            accepted = self.accepted
+        self.wait("epoll_wait while out of space")
+        return accepted
 
     def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
         """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""

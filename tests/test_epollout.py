@@ -87,14 +87,7 @@ def test_out_of_space_then_acks(scripted, waiter, cc, family, record, write):
     acknowledges one MSS at a time.  Both set SOCK_NOSPACE in tcp_sendmsg's wait_for_space,
     so the first ACK after which free >= queued/2 holds delivers EPOLLOUT."""
     c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
-    c.register()
-    c.wait()
-    if write == "eagain":
-        accepted = c.fill()
-    else:
-        claim(c.send(4 * SNDBUF) == "short", "a write larger than the buffer is short", c.timeline)
-        accepted = c.accepted
-    c.wait("epoll_wait while out of space")
+    accepted = c.run_out_of_space(write)
     since = c.timeline.step
     c.ack_all(MSS)
     settle(c.timeline)

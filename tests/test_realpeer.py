@@ -66,10 +66,7 @@ def test_fill_until_eagain_with_delayed_acks(real, ack_mode, mode, cc, family, r
     fixed delay): exactly one ET EPOLLOUT, attributed to the first ACK after which
     free >= queued/2; none before; LT reports it from that ACK on."""
     c = real.connect(family, cc, sndbuf=SNDBUF, edge=mode == "ET")
-    c.register()
-    c.wait()
-    accepted = c.fill()
-    c.wait("epoll_wait while out of space")
+    accepted = c.run_out_of_space("eagain")
     since = c.timeline.step
     _drive_acks(c)
     c.ground_truth()
@@ -88,14 +85,7 @@ def test_gate_releases_one_ack_at_a_time(real, ack_mode, mode, cc, family, recor
     the epoll result are checked against the rule engine, the same step-exact verdict as with
     the scripted peer.  EAGAIN and a short write both set SOCK_NOSPACE in tcp_sendmsg."""
     c = real.connect(family, cc, sndbuf=SNDBUF, edge=mode == "ET")
-    c.register()
-    c.wait()
-    if write == "eagain":
-        accepted = c.fill()
-    else:
-        claim(c.send(4 * SNDBUF) == "short", "a write larger than the buffer is short", c.timeline)
-        accepted = c.accepted
-    c.wait("epoll_wait while out of space")
+    accepted = c.run_out_of_space(write)
     since = c.timeline.step
     c.release_all()
     c.ground_truth()
@@ -150,10 +140,7 @@ def test_zero_window_then_reads(real, ack_mode, mode, cc, family, record):
     ACKs of the data sent into the reopened window free queue space, and EPOLLOUT comes at the
     first of them after which free >= queued/2."""
     c = real.connect(family, cc, sndbuf=SNDBUF, rcvbuf=RCVBUF, edge=mode == "ET")
-    c.register()
-    c.wait()
-    accepted = c.fill()
-    c.wait("epoll_wait while out of space")
+    accepted = c.run_out_of_space("eagain")
     since = c.timeline.step
     _drive_acks(c)
     claim(c.last.notsent > 0 and (c.capture.peer_window() or 0) < c.last.info["snd_mss"],
