@@ -23,6 +23,7 @@ from typing import Iterator
 import pytest
 
 from .pytest_plugin import Record, require, state
+from .pace import timed_delay
 from .realnet import ACK_MODES, NEEDS, AckControl, RealNet, ack_control, real_wire
 from .realpeer import RealPeer
 from .rules import KernelRules
@@ -53,7 +54,7 @@ def ack_mode(request: pytest.FixtureRequest, pytestconfig: pytest.Config, record
     mode = request.param
     record.fact("ack_mode", mode)
     require(pytestconfig, "root", *NEEDS[mode])
-    control = AckControl(mode, DELAYS.get(mode, 0.0))
+    control = AckControl(mode, timed_delay(DELAYS[mode]) if mode in DELAYS else 0.0)
     if control.delay:
         record.fact("ack_delay_ms", control.delay * 1000)
     return control
