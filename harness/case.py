@@ -77,10 +77,6 @@ class Case(Sending, StateSteps, MultiWatch):
             self.shadow_model.ctl(self.last if self.last is not None else self.snap())
         self.model.ctl(self.snap())
 
-    def track(self) -> None:
-        """Run the rule engine without an epoll registration (for a blocking writer)."""
-        self.model = EpollModel(self.rules, self.edge, 0)
-
     def modify(self, events: int | None = None) -> None:
         self.timeline.begin("epoll_ctl MOD")
         self.watch.mod(events)

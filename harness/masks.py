@@ -34,13 +34,6 @@ def name(mask: int) -> str:
     return "|".join(n for n, bit in NAMED if mask & bit) or "-"
 
 
-def parse(text: str) -> int:
-    if text in ("", "-"):
-        return 0
-    table = dict(NAMED)
-    return sum(table[part] for part in text.split("|"))
-
-
 def visible(mask: int) -> int:
     """Only the bits a report names."""
     return mask & (IN | PRI | OUT | ERR | HUP | RDHUP)

@@ -167,9 +167,6 @@ class PeerConn:
         self.acked = max(self.acked, rel_ack)
         return self._send(ACK, ack=rel_ack, window=window)
 
-    def window_update(self, window: int) -> Segment:
-        return self._send(ACK, window=window)
-
     def data(self, payload: bytes, flags: int = PSH | ACK) -> Segment:
         return self._send(flags, payload)
 
