@@ -65,7 +65,7 @@ KERNELS_VERDICT = && $(MAKE) --no-print-directory compare || { rc=$$?; $(MAKE) -
 	  else echo "kernels: infrastructure failure (download, boot or timeout): exit $$rc"; fi; exit $$rc; }
 
 kernels: setup
-	$(PY) -m harness.kernels run --suite --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+	$(PY) -m harness.guests run --suite --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
 
 ## Put every report side by side: reports/compare.md and reports/compare.html.
 compare: setup
@@ -73,7 +73,7 @@ compare: setup
 
 ## Boot-to-results time per kernel and in total, for the whole suite.
 bench-kernels: setup
-	$(PY) -m harness.kernels run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+	$(PY) -m harness.guests run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info

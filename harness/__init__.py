@@ -1,1 +1,16 @@
-"""epoll-semantics harness: helpers that run around the pytest suite (reports, comparison, CLI)."""
+"""epoll-semantics harness: everything the suite's tests stand on, one room per concern.
+
+Rooms, lowest first; a room imports only the rooms listed for it (checked by
+``tests/unit/test_architecture.py``), and ``netns`` (the network plumbing) imports none:
+
+- ``model``: the kernel's readiness rules as a pure model (imports nothing of the harness).
+- ``record``: the timeline of a case and its pcap (imports nothing of the harness).
+- ``sockets``: reads and drives a socket: accounting, waiters, blocking writers, witnesses.
+- ``peers``: the far side: the scripted TUN peer and its codec; the veth wire, gate, capture.
+- ``cases``: a case, its steps and verdict, the claims and the scenario tables.
+- ``plugin``: the pytest plugin and fixtures: capabilities, pacing, the session's report.
+- ``reporting``: the JSON report, the table and the cross-kernel comparison.
+- ``guests``: Debian kernels fetched and booted under QEMU, and the runs inside them.
+
+``cli`` (``python -m harness``) and ``bench`` (``make bench``) sit on top and may use any room.
+"""

@@ -44,7 +44,7 @@ def _configure_compare(parser: argparse.ArgumentParser) -> None:
 
 def _run_compare(args: argparse.Namespace) -> int:
     # Imported on use so that other subcommands do not pay for (or depend on) it.
-    from harness.compare import ReportError, load_comparison, write_comparison
+    from harness.reporting import ReportError, load_comparison, write_comparison
 
     try:
         comparison = load_comparison(args.inputs)
@@ -70,8 +70,7 @@ def _configure_table(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_table(args: argparse.Namespace) -> int:
-    from harness.compare import ReportError, load_report
-    from harness.report import table
+    from harness.reporting import ReportError, load_report, table
 
     try:
         doc = load_report(args.report)

@@ -9,7 +9,7 @@
 
 import pytest
 
-from harness.capabilities import default_congestion
+from harness.plugin.capabilities import default_congestion
 from netns import DEFAULT_CC
 
 CONGESTION = list(dict.fromkeys([DEFAULT_CC, default_congestion()]))
@@ -28,7 +28,7 @@ def cc(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(params=["ipv4", "ipv6"])
 def family(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> str:
     if request.param == "ipv6":
-        from harness.pytest_plugin import require
+        from harness.plugin.pytest_plugin import require
 
         require(pytestconfig, "ipv6")
     return request.param

@@ -15,12 +15,12 @@ accounting: the report records it (``waking_ack``), the test derives it.
 
 
 
-from harness import masks as M
-from harness.case import Case
-from harness.peer import PeerOptions
-from harness.pytest_plugin import require
-from harness.verdict import claim, flag_unexplained_wakeups, settle
-from harness.writer import BlockingWriter, waker_runs_first
+from harness.cases.case import Case
+from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
+from harness.model import masks as M
+from harness.peers.tunpeer import PeerOptions
+from harness.plugin.pytest_plugin import require
+from harness.sockets.writer import BlockingWriter, waker_runs_first
 
 SEED_PEER = PeerOptions(mss=1000, window=50000, wscale=0)
 SEED_SNDBUF = 21000

@@ -15,11 +15,11 @@ import select
 
 import pytest
 
-from harness import masks as M
-from harness.peer import PeerOptions
-from harness.scenarios import record_masks, table
-from harness.verdict import claim, settle
-from harness.waiters import WAITERS
+from harness.cases.scenarios import record_masks, table
+from harness.cases.verdict import claim, settle
+from harness.model import masks as M
+from harness.peers.tunpeer import PeerOptions
+from harness.sockets.waiters import WAITERS
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
 FAILED = M.IN | M.OUT | M.ERR | M.HUP | M.RDHUP
@@ -77,7 +77,7 @@ def test_connect_never_answered(scripted, family, record, pytestconfig):
     poll() and select().  They do not disturb each other: each epoll item is its own and
     poll/select keep no state.
     """
-    from harness.pytest_plugin import state
+    from harness.plugin.pytest_plugin import state
 
     retries = state(pytestconfig).sysctls.get("net.ipv4.tcp_syn_retries")
     d = scripted.dial(family, opts=PEER, waiter="ET")

@@ -13,11 +13,11 @@ step (the case checks each of their waits against an LT epoll watch of the same 
 
 import pytest
 
-from harness import masks as M
-from harness.claims import claim_single_wakeup
-from harness.peer import PeerOptions
-from harness.rules import writeable
-from harness.verdict import claim, settle
+from harness.cases.claims import claim_single_wakeup
+from harness.cases.verdict import claim, settle
+from harness.model import masks as M
+from harness.model.rules import writeable
+from harness.peers.tunpeer import PeerOptions
 
 MSS = 1000
 SNDBUF = 21000  # the kernel doubles it: 42000 bytes of sndbuf, locked against autotuning

@@ -10,7 +10,7 @@ import time
 import pytest
 from pyroute2 import netns as pr_netns
 
-from harness.pytest_plugin import require
+from harness.plugin.pytest_plugin import require
 from netns import names
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,8 +29,8 @@ def child(tmp_path, prefix, *args):
     (tmp_path / "test_child.py").write_text(HANGING_CASE)
     env = dict(os.environ, EPS_PREFIX=prefix, PYTHONPATH=REPO)
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "harness.pytest_plugin",
-         "-p", "harness.fixtures", "--rootdir", str(tmp_path), "-c", os.devnull, *args, str(tmp_path / "test_child.py")],
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "harness.plugin.pytest_plugin",
+         "-p", "harness.plugin.fixtures", "--rootdir", str(tmp_path), "-c", os.devnull, *args, str(tmp_path / "test_child.py")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -10,10 +10,10 @@ a thread asleep in each, one connection wakes one of them, not all.
 
 import pytest
 
-from harness import masks as M
-from harness.exclusive import sleepers
-from harness.scenarios import record_masks
-from harness.verdict import claim, settle
+from harness.cases.scenarios import record_masks
+from harness.cases.verdict import claim, settle
+from harness.model import masks as M
+from harness.sockets.exclusive import sleepers
 
 
 def test_accept_queue(scripted, waiter, family, record):

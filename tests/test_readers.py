@@ -16,10 +16,10 @@ import socket
 
 import pytest
 
-from harness import masks as M
-from harness.peer import PeerOptions
-from harness.scenarios import run_accepted, table
-from harness.verdict import claim
+from harness.cases.scenarios import run_accepted, table
+from harness.cases.verdict import claim
+from harness.model import masks as M
+from harness.peers.tunpeer import PeerOptions
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
 

@@ -4,15 +4,15 @@ The rule is the scripted peer's (net/ipv4/tcp.c tcp_poll, net/core/stream.c
 sk_stream_write_space, net/ipv4/tcp_input.c tcp_check_space): writable when free >= queued/2;
 an ACK delivers EPOLLOUT only if the writer ran out of space before.  Here the ACKs come from
 a real receiver's TCP, held by the gate, delayed, or paced only by the receiver's reading
-(see harness.realnet), and a capture on the sender's link is the ground truth: every EPOLLOUT
+(see harness.peers.realnet), and a capture on the sender's link is the ground truth: every EPOLLOUT
 is attributed to the captured ACK that the sender's accounting confirms at wake time.
 """
 
 import pytest
 
-from harness.claims import claim_single_wakeup
-from harness.pytest_plugin import require
-from harness.verdict import claim, flag_unexplained_wakeups, settle
+from harness.cases.claims import claim_single_wakeup
+from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
+from harness.plugin.pytest_plugin import require
 
 SNDBUF = 21000  # doubled by the kernel to 42000 bytes and locked against autotuning
 CHUNK = 4000    # a write that always fits

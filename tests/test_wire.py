@@ -2,7 +2,7 @@
 
 import socket
 
-from harness.pytest_plugin import require
+from harness.plugin.pytest_plugin import require
 from netns.qdisc import root_kind, root_qdisc
 
 

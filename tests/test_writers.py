@@ -19,12 +19,12 @@ import threading
 
 import pytest
 
-from harness import masks as M
-from harness.claims import claim_single_wakeup
-from harness.peer import PeerOptions
-from harness.scenarios import record_masks
-from harness.sleeping import kernel_stack, sleeping_in, until
-from harness.verdict import claim, settle
+from harness.cases.claims import claim_single_wakeup
+from harness.cases.scenarios import record_masks
+from harness.cases.verdict import claim, settle
+from harness.model import masks as M
+from harness.peers.tunpeer import PeerOptions
+from harness.sockets.sleeping import kernel_stack, sleeping_in, until
 
 MSS = 1000
 LOWAT = 8000

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import kernels, vm
+from harness.guests import kernels, vm
 
 pytestmark = [pytest.mark.guest,
               pytest.mark.timeout(900),

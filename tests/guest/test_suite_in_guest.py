@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from harness import kernel_runs, kernels, vm
+from harness.guests import kernel_runs, kernels, vm
 
 pytestmark = [pytest.mark.guest, pytest.mark.timeout(1800),
               pytest.mark.skipif(not vm.qemu_available(),

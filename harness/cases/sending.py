@@ -1,0 +1,66 @@
+"""The writer's steps shared by the scripted-peer :class:`Case` and the real-peer
+:class:`RealCase`: non-blocking send() and fill-until-EAGAIN, and the EPOLLOUT reports.
+
+A class that mixes this in provides ``sock``, ``timeline``, ``model``, ``accepted``,
+``reports``, ``snap()`` and ``collect()`` (read what the kernel sent: from the TUN device or
+from the capture).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from harness.model import masks as M
+
+from .verdict import claim
+
+
+class Sending:
+    def collect(self) -> None:
+        raise NotImplementedError
+
+    def send(self, n: int) -> str:
+        """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'.
+
+        tcp_sendmsg_locked() sets SOCK_NOSPACE before a short count or -EAGAIN: the model
+        arms the write-space wakeup on both.
+        """
+        self.timeline.begin(f"send({n})")
+        try:
+            got = self.sock.send(b"w" * n, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            got, result = -errno.EAGAIN, "eagain"
+        else:
+            result = "full" if got == n else "short"
+            self.accepted += got
+        self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
+        self.collect()
+        self.model.sent(result, self.snap())
+        return result
+
+    def fill(self, chunk: int = 65536) -> int:
+        """send() until EAGAIN; returns the bytes accepted before it."""
+        before = self.accepted
+        while self.send(chunk) != "eagain":
+            pass
+        return self.accepted - before
+
+    def run_out_of_space(self, how: str = "eagain") -> int:
+        """Register, take the first EPOLLOUT, then run out of send space: fill until EAGAIN
+        (``"eagain"``) or one write larger than the buffer (``"short"``); wait once while out
+        of space.  Returns the bytes the kernel accepted."""
+        self.register()
+        self.wait()
+        if how == "eagain":
+            accepted = self.fill()
+        else:
+            claim(self.send(4 * self.last.sndbuf) == "short", "a write larger than the buffer is short",
+                  self.timeline)
+            accepted = self.accepted
+        self.wait("epoll_wait while out of space")
+        return accepted
+
+    def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
+        """(step, label) of each wait that reported EPOLLOUT after ``since_step``."""
+        return [(step, label) for step, label, mask in self.reports if step > since_step and mask & M.OUT]

@@ -1,0 +1,212 @@
+"""Command line of the cross-kernel runs: a command in each chosen Debian kernel, in turn.
+
+    python -m harness.guests run [--kernels "5.10 6.1 6.12 7"] [--out reports/kernels] -- CMD...
+    python -m harness.guests bench [--kernels ...] [-- CMD...]
+    python -m harness.guests fetch [--kernels ...]
+
+Each kernel's results land in <out>/<release>/ (stdout.log, stderr.log, exit_code,
+console.log, result.json, and whatever the command writes to $EPS_GUEST_OUT, which is also
+substituted for "{out}" in the command); <out>/summary.json lists them all.
+
+Exit codes tell a behaviour difference from a broken setup:
+  0  the command ran and passed in every kernel
+  1  the command failed in some kernel (and every kernel did run it)
+  2  infrastructure failure in some kernel: download, boot, timeout, no result
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from . import kernels, stage2, vm
+
+EXIT_PASSED, EXIT_FAILED, EXIT_INFRA = 0, 1, 2
+
+
+def default_bench_command() -> str:
+    """A trivial but telling command: import scapy with the project's venv, if there is one."""
+    venv_py = kernels.REPO / ".venv" / "bin" / "python"
+    if venv_py.exists():
+        return f"{shlex.quote(str(venv_py))} -c 'import scapy.all'"
+    return "python3 -c 'import sys; print(sys.version)'"
+
+
+def suite_command() -> str:
+    """The suite as it runs inside a guest: the scenarios (unit tests, guest boots and the
+    hygiene test's child sessions stay on the host), its report, JUnit XML and captures
+    written to the results share.  Timeouts are generous: Python is ~15x slower under TCG."""
+    venv_py = kernels.REPO / ".venv" / "bin" / "python"
+    return (f"{shlex.quote(str(venv_py))} -m pytest -q -rs -p no:cacheprovider -o timeout=900 "
+            "--report-json={out}/report.json --junitxml={out}/junit.xml --captures-dir={out}/captures "
+            "--report-label=guest tests --ignore=tests/unit --ignore=tests/guest --ignore=tests/test_hygiene.py")
+
+
+def hidden_in_guest(path: Path, cwd: Path) -> str | None:
+    """The guest tmpfs that would hide path, or None.  The working directory itself is
+    brought in as a share of its own, and so is whatever lies below it."""
+    if path.resolve() == cwd.resolve() or cwd.resolve() in path.resolve().parents:
+        return None
+    return stage2.hidden_by_tmpfs(path)
+
+
+def overall_exit(statuses: list[str]) -> int:
+    """2 if any kernel had an infrastructure failure (the run is incomplete), else 1 if the
+    command failed anywhere, else 0."""
+    if any(s == "infra" for s in statuses):
+        return EXIT_INFRA
+    if any(s == "failed" for s in statuses):
+        return EXIT_FAILED
+    return EXIT_PASSED
+
+
+class Progress:
+    """One line per phase change and a heartbeat every `every` seconds, on stderr."""
+
+    def __init__(self, prefix: str, every: float = 15.0):
+        self.prefix, self.every = prefix, every
+        self.phase, self.last = None, 0.0
+
+    def __call__(self, phase: str, elapsed: float, out: Path | None = None) -> None:
+        if phase != self.phase or elapsed - self.last >= self.every:
+            tail = _last_line(out / "stdout.log") if out is not None and phase == "running" else ""
+            say(f"{self.prefix}: {phase} {elapsed:5.1f}s" + (f"  | {tail}" if tail else ""))
+            self.phase, self.last = phase, elapsed
+
+
+def _last_line(p: Path) -> str:
+    try:
+        with open(p, "rb") as f:
+            f.seek(max(0, os.path.getsize(p) - 400))
+            lines = f.read().decode(errors="replace").strip().splitlines()
+        return lines[-1][:100] if lines else ""
+    except OSError:
+        return ""
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> dict:
+    """Fetch and boot one kernel; return its summary record (never raises for infra trouble)."""
+    tag = f"[{i}/{n}] {spec}"
+    rec: dict = {"spec": spec}
+    say(f"{tag}: fetching")
+    t0 = time.monotonic()
+    try:
+        k = kernels.fetch(spec, flavour=args.flavour, refresh=args.refresh,
+                          log=lambda m: say(f"{tag}: {m}"))
+    except (kernels.FetchError, OSError, RuntimeError) as e:
+        rec.update(status="infra", reason=f"fetch failed: {e}")
+        say(f"{tag}: INFRA {rec['reason']}")
+        return rec
+    rec.update(release=k.release, package=k.package, version=k.version, suite=k.suite,
+               download_seconds=k.download_seconds)
+    say(f"{tag}: {k.release} ({k.version}, {k.suite})"
+        + (f" fetched in {k.download_seconds:.1f}s" if k.download_seconds else " from the cache"))
+    tag = f"[{i}/{n}] {k.release}"
+    accel = vm.choose_accel(k, kernels.cache_dir(), args.accel)
+    out = out_root / k.release
+    r = vm.run_guest(k, command, out, cwd=args.cwd, env=dict(args.env), accel=accel,
+                     timeout=args.timeout, boot_timeout=args.boot_timeout,
+                     progress=Progress(tag))
+    rec.update(asdict(r))
+    (out / "result.json").write_text(json.dumps(rec, indent=2) + "\n")
+    word = {"passed": "passed", "failed": "FAILED", "infra": "INFRA"}[r.status]
+    say(f"{tag}: done: {word} in {time.monotonic() - t0:.1f}s" + (f" ({r.reason})" if r.reason else ""))
+    return rec
+
+
+def print_table(records: list[dict], total: float) -> None:
+    """Per-kernel timings: download, QEMU start to init, command, QEMU start to exit."""
+    def f(v):
+        return f"{v:8.1f}" if isinstance(v, (int, float)) else f"{'-':>8}"
+
+    print(f"{'kernel':32} {'status':7} {'download':>8} {'to-init':>8} {'command':>8} {'boot-all':>8}")
+    for r in records:
+        print(f"{r.get('release', r['spec']):32} {r['status']:7} {f(r.get('download_seconds'))} "
+              f"{f(r.get('boot_seconds'))} {f(r.get('command_seconds'))} {f(r.get('total_seconds'))}")
+    print(f"{'total wall time':32} {'':7} {total:8.1f}s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_argv: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, command_argv = argv[:at], argv[at + 1:]
+    p = argparse.ArgumentParser(prog="python -m harness.guests", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=("run", "bench", "fetch"))
+    p.add_argument("--kernels", default=os.environ.get("KERNELS") or " ".join(kernels.DEFAULT_SPECS),
+                   help="space-separated specs: 5.10 6.1 6.12 7 (default: all four)")
+    p.add_argument("--out", type=Path, default=Path("reports/kernels"))
+    p.add_argument("--cwd", default=os.getcwd(), help="working directory of the command in the guest")
+    p.add_argument("--env", action="append", default=[], type=lambda s: tuple(s.split("=", 1)),
+                   metavar="K=V", help="extra environment for the command (repeatable)")
+    p.add_argument("--flavour", default=kernels.DEFAULT_FLAVOUR)
+    p.add_argument("--accel", choices=("auto", "tcg", "kvm"), default="auto",
+                   help="auto uses KVM only where a cached probe boot showed it works")
+    p.add_argument("--timeout", type=float, default=900, help="seconds per kernel, boot included")
+    p.add_argument("--boot-timeout", type=float, default=90, help="seconds to reach init")
+    p.add_argument("--refresh", action="store_true", help="look for newer packages")
+    p.add_argument("--bench", action="store_true", help="print the timing table (always in bench mode)")
+    p.add_argument("--suite", action="store_true", help="run the suite's scenarios (instead of a command after --)")
+    args = p.parse_args(argv)
+    specs = args.kernels.split()
+
+    if args.mode == "fetch":
+        worst = EXIT_PASSED
+        for spec in specs:
+            try:
+                k = kernels.fetch(spec, flavour=args.flavour, refresh=args.refresh,
+                                  log=lambda m, s=spec: say(f"{s}: {m}"))
+                print(f"{spec}\t{k.release}\t{k.version}\t{k.suite}\t{k.download_seconds}s")
+            except (kernels.FetchError, OSError) as e:
+                say(f"{spec}: INFRA fetch failed: {e}")
+                worst = EXIT_INFRA
+        return worst
+
+    if args.mode == "run" and not command_argv and not args.suite:
+        p.error("run needs --suite or a command after --")
+    if args.suite:
+        command = suite_command()
+        args.cwd = str(kernels.REPO)
+    elif command_argv:
+        command = command_argv[0] if len(command_argv) == 1 else shlex.join(command_argv)
+    else:
+        command = default_bench_command()
+    for what, path in (("kernel cache", kernels.cache_dir()),):
+        if hidden_in_guest(path, Path(args.cwd)):
+            say(f"the {what} {path} is under {hidden_in_guest(path, Path(args.cwd))}, which the guest covers "
+                "with a tmpfs: choose another place (EPS_CACHE for the cache)")
+            return EXIT_INFRA
+    if not vm.qemu_available():
+        say("QEMU or virtiofsd missing: install qemu-system-x86 (and busybox-static)")
+        return EXIT_INFRA
+    out_root = args.out.resolve()
+    out_root.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    records = [run_one(i, len(specs), spec, args, command, out_root)
+               for i, spec in enumerate(specs, start=1)]
+    total = round(time.monotonic() - t0, 1)
+    (out_root / "summary.json").write_text(json.dumps(
+        {"command": command, "total_seconds": total, "kernels": records}, indent=2) + "\n")
+    if args.mode == "bench" or args.bench:
+        print_table(records, total)
+    else:
+        for r in records:
+            print(f"{r.get('release', r['spec'])}\t{r['status']}"
+                  + (f"\t{r['reason']}" if r.get("reason") else ""))
+    return overall_exit([r["status"] for r in records])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Fixtures of the suite, shipped as a plugin (loaded by the top-level conftest.py).
+
+=================  =========  ==============================================================
+fixture            scope      what it makes
+=================  =========  ==============================================================
+scripted_net       session    a namespace with the pinned sysctls, a TUN device and the
+                              scripted peer reading it (needs root and TUN; skips otherwise)
+scripted           function   connections to the peer for one test, aborted after it
+=================  =========  ==============================================================
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from harness.cases.scripted import Scripted, ScriptedNet
+from harness.model.rules import KernelRules
+from harness.peers.tunpeer import ScriptedPeer
+from netns import namespace, tun
+
+from .pytest_plugin import Record, require, state
+
+
+@pytest.fixture(scope="session")
+def scripted_net(pytestconfig: pytest.Config) -> Iterator[ScriptedNet]:
+    """One namespace (prefix ``eps``) with a TUN device whose far side is the scripted peer.
+
+    Session-scoped: a namespace costs ~25 ms; connections are per test and isolated by
+    their ports.  Depends on the capabilities ``root`` and ``tun``.
+    """
+    require(pytestconfig, "root", "tun")
+    with namespace("tun") as ns, tun(ns) as link:
+        state(pytestconfig).sysctls.update(ns.sysctls)
+        yield ScriptedNet(ns, link, ScriptedPeer(link))
+
+
+@pytest.fixture
+def scripted(scripted_net: ScriptedNet, kernel_rules: KernelRules, record: Record) -> Iterator[Scripted]:
+    """Makes cases against the scripted peer (``accept``, ``dial``); tears them down after."""
+    s = Scripted(scripted_net, kernel_rules, record)
+    try:
+        yield s
+    finally:
+        s.close()

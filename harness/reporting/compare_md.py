@@ -1,0 +1,140 @@
+"""Render a Comparison as GitHub-flavoured markdown (reports/compare.md).
+
+The markdown is for reading in a pull request or a terminal: summary first, then one
+table per topic.  Differing verdicts and facts are bold and carry a warning sign so
+they stand out even where markdown is shown as plain text.
+"""
+
+from __future__ import annotations
+
+from .compare_view import (
+    Table,
+    capability_table,
+    cell_facts,
+    cell_verdict_differs,
+    environment_table,
+    params_text,
+    rows_by_topic,
+    rules_table,
+    summary_lines,
+    summary_table,
+)
+from .comparison import MISSING, Cell, Comparison, Row
+
+WARN = "\u26a0"
+REASON_LIMIT = 100
+
+
+def esc(text: str) -> str:
+    """Escape text for a GFM table cell: pipes would split the cell, and markup
+    characters in fact values (e.g. masks 'IN|OUT', '*') must show literally.
+    Underscores and brackets stay as they are: GFM does not emphasise inside words
+    (wmem_queued) and brackets only link when followed by a target, and escaping them
+    would make the raw file hard to read."""
+    out = str(text).replace("\\", "\\\\")
+    for ch in "|*`":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("<", "&lt;").replace(">", "&gt;").replace("\r", " ").replace("\n", " ")
+
+
+def code(text: str) -> str:
+    # Inside a table even a code span needs its pipes escaped (GFM splits cells first).
+    return "`" + str(text).replace("`", "'").replace("|", "\\|") + "`"
+
+
+def flagged(text: str, differs: bool) -> str:
+    return f"**{WARN} {text}**" if differs else text
+
+
+def _shorten(text: str, limit: int = REASON_LIMIT) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def render_cell(row: Row, cell: Cell | None) -> str:
+    """Verdict, the facts worth showing, and the reason or finding, one per line."""
+    if cell is None:
+        return MISSING
+    lines = [flagged(esc(cell.verdict), cell_verdict_differs(row, cell))]
+    for name, value, differs in cell_facts(row, cell):
+        lines.append(flagged(f"{esc(name)}={esc(value)}", differs))
+    if cell.reason and cell.verdict != "pass":
+        lines.append(f"*{esc(_shorten(cell.reason))}*")
+    if cell.finding:
+        lines.append(f"finding: {esc(_shorten(cell.finding))}")
+    return "<br>".join(lines)
+
+
+def render_table(table: Table) -> list[str]:
+    lines = [
+        "| " + " | ".join(esc(h) for h in table.header) + " |",
+        "|" + "|".join("---" for _ in table.header) + "|",
+    ]
+    for row in table.rows:
+        lines.append("| " + " | ".join(flagged(esc(t), f) if t else "" for t, f in row) + " |")
+    if table.note:
+        lines += ["", esc(table.note)]
+    return lines
+
+
+def render_results(comparison: Comparison) -> list[str]:
+    lines: list[str] = []
+    header = ["Result", "Mode", "Params"] + [esc(k.title) for k in comparison.kernels]
+    for topic, rows in rows_by_topic(comparison):
+        lines += [f"### {esc(topic)}", ""]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            name = code(row.key)
+            if row.differs:
+                name = f"**{WARN}** {name}"
+            cells = [render_cell(row, row.cells.get(k.id)) for k in comparison.kernels]
+            lines.append(
+                "| " + " | ".join([name, esc(row.mode), esc(params_text(row.params))] + cells) + " |"
+            )
+        lines.append("")
+    return lines
+
+
+def render_markdown(comparison: Comparison) -> str:
+    """The full compare.md text."""
+    lines = ["# epoll readiness across kernels", ""]
+    lines += [f"- {esc(s)}" for s in summary_lines(comparison)]
+    lines += ["", "Plots of the EPOLLOUT series are in compare.html.", ""]
+
+    lines += ["## Kernels", "", *render_table(summary_table(comparison)), ""]
+
+    lines += ["## Differences", ""]
+    differing = comparison.differing_rows
+    if not differing:
+        lines.append("None: every kernel that ran a result agrees on its verdict and facts.")
+    for row in differing:
+        what = []
+        if row.verdict_differs:
+            what.append("verdict")
+        what += sorted(row.differing_facts)
+        lines.append(f"- {WARN} {code(row.key)}: {esc(', '.join(what))}")
+    lines.append("")
+
+    lines += ["## Findings", ""]
+    findings = comparison.findings
+    if not findings:
+        lines.append("None.")
+    for kernel, row, text in findings:
+        lines.append(f"- **{esc(kernel.title)}** {code(row.key)}: {esc(_shorten(text, 300))}")
+    lines.append("")
+
+    lines += ["## Results", ""]
+    if not comparison.rows:
+        lines += ["No results in the reports.", ""]
+    lines += render_results(comparison)
+
+    lines += ["## Capabilities", "", *render_table(capability_table(comparison)), ""]
+    lines += ["## Environment", "", *render_table(environment_table(comparison)), ""]
+    lines += ["## Rule changes cited", "", *render_table(rules_table(comparison)), ""]
+
+    if comparison.warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- {esc(w)}" for w in comparison.warnings]
+        lines.append("")
+    return "\n".join(lines)

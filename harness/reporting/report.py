@@ -1,0 +1,135 @@
+"""The suite's report: one JSON document per kernel, and the table `make report` prints.
+
+Schema ``epoll-semantics.report`` version 1.  ``results[].key`` is stable across kernels
+(topic/scenario[parameters]) so reports from different kernels can be put side by side.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA = "epoll-semantics.report"
+SCHEMA_VERSION = 1
+VERDICTS = ("pass", "fail", "skip", "error")
+
+# Facts worth a column in the table, in order; the rest are shown as key=value.
+KEY_FACTS = ("bytes_before_eagain", "waking_ack", "attributed_ack", "wmem_queued_at_wake", "sndbuf_at_wake")
+
+
+@dataclass
+class Result:
+    key: str
+    nodeid: str
+    topic: str
+    scenario: str
+    mode: str
+    params: dict[str, Any]
+    verdict: str = "pass"
+    reason: str | None = None
+    finding: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    series: list[dict] | None = None
+    capture: str | None = None
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["series"] is None:
+            del d["series"]
+        return d
+
+
+def tool_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for dist in ("pytest", "pytest-timeout", "scapy", "pyroute2", "NetfilterQueue"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestion: dict,
+          rules: dict, label: str = "host") -> dict:
+    from harness.model.rules import parse_release
+
+    uname = os.uname()
+    summary = {v: 0 for v in ("passed", "failed", "skipped", "error")}
+    for r in results:
+        summary[{"pass": "passed", "fail": "failed", "skip": "skipped", "error": "error"}[r.verdict]] += 1
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "kernel": {"release": uname.release, "version": list(parse_release(uname.release)),
+                   "machine": uname.machine},
+        "label": label,
+        "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "tools": tool_versions(),
+        "capabilities": capabilities,
+        "sysctls": sysctls,
+        "congestion_control": congestion,
+        "rules": rules,
+        "summary": summary,
+        "results": [r.to_dict() for r in sorted(results, key=lambda r: r.key)],
+    }
+
+
+def write(path: str, doc: dict) -> str:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _fact(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "waking_ack" in value:  # an attribution: the ACK and how sure
+        marks = [m for m, on in (("confirmed", value.get("confirmed")), ("exact", value.get("exact"))) if on]
+        return f"{value['waking_ack']} ({','.join(marks) or 'unconfirmed'})"
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())[:80]
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def table(doc: dict) -> str:
+    """A fixed-width table: one row per result with its verdict and key facts."""
+    head = ("scenario", "mode", "cc", "family", "verdict") + KEY_FACTS + ("other facts / reason",)
+    rows = []
+    for r in doc["results"]:
+        p = r.get("params", {})
+        other = {k: v for k, v in r.get("facts", {}).items() if k not in KEY_FACTS}
+        extra = " ".join(f"{k}={_fact(v)}" for k, v in other.items())
+        if r["verdict"] != "pass" and r.get("reason"):
+            extra = (r["reason"].splitlines()[0][:100] + " " + extra).strip()
+        if r.get("finding"):
+            extra = f"FINDING: {r['finding']} " + extra
+        variant = "-".join(str(v) for k, v in p.items() if k not in ("mode", "cc", "family"))
+        name = f"{r['topic']}/{r['scenario']}" + (f"[{variant}]" if variant else "")
+        rows.append((name, r.get("mode", ""), p.get("cc", ""),
+                     p.get("family", ""), r["verdict"].upper())
+                    + tuple(_fact(r.get("facts", {}).get(k)) for k in KEY_FACTS) + (extra,))
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
+    widths[-1] = 0
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    k = doc["kernel"]
+    s = doc["summary"]
+    lines = [f"kernel {k['release']} ({k['machine']}): {s['passed']} passed, {s['failed']} failed, "
+             f"{s['skipped']} skipped, {s['error']} error",
+             "capabilities: " + ", ".join(f"{n}={'yes' if c['ok'] else 'no'}"
+                                          for n, c in doc["capabilities"].items()),
+             fmt.format(*head).rstrip(), fmt.format(*("-" * w for w in widths[:-1]), "-" * 20).rstrip()]
+    lines += [fmt.format(*row).rstrip() for row in rows]
+    return "\n".join(lines)
