@@ -44,3 +44,11 @@ TCP_SYSCTLS: dict[str, str] = {
 # The congestion control the suite picks per socket unless a test asks for another.
 # cubic is deterministic in slow start; the host default is run as a second variant.
 DEFAULT_CC = "cubic"
+
+# The skb layout of the scripted-peer cases: one MSS per skb.  The device's gso_max_segs
+# becomes sk_gso_max_segs at connect/accept (sk_setup_caps()); with 1, tcp_xmit_size_goal()
+# builds one-MSS skbs and tcp_tso_segs() never lets tso_fragment() split one, so no TSO
+# chunk size (tcp_tso_autosize(): pacing rate, hence the RTT the kernel measured) and no
+# tcp_min_tso_segs can change how many skb heads wmem_queued carries.  "natural" is the
+# device's own value (GSO_MAX_SEGS): the layout then follows the harness's speed.
+LAYOUT_GSO_MAX_SEGS: dict[str, int] = {"pinned": 1, "natural": 65535}

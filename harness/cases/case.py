@@ -139,7 +139,8 @@ class Case(Sending, StateSteps, MultiWatch):
         self.series.append({"ack": rel_ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
                             "notsent": acct.notsent,
                             "free": acct.free, "threshold": threshold(acct),
-                            "writable": writeable(acct, True), "wakeup_required": woke})
+                            "writable": writeable(acct, True), "wakeup_required": woke,
+                            **layout_conditions(acct)})
         return woke
 
     def ack_all(self, step: int) -> None:
@@ -180,3 +181,12 @@ class Case(Sending, StateSteps, MultiWatch):
             self.shadow.close()
         for also in self.extra:
             also.watch.close()
+
+
+def layout_conditions(acct) -> dict:
+    """What decides the skb layout behind ``wmem_queued`` at this step: the RTT the kernel
+    measured and the pacing rate it derived (tcp_tso_autosize() sizes TSO chunks from them),
+    and the truesize of all skb heads queued (``wmem_queued`` minus the bytes in the queue)."""
+    info = acct.info
+    return {"rtt_us": info.get("rtt"), "min_rtt_us": info.get("min_rtt"),
+            "pacing_rate": info.get("pacing_rate"), "skb_overhead": acct.wmem_queued - acct.outq}

@@ -94,6 +94,7 @@ class Scripted:
         tl.add("call", f"accept() = fd {sock.fileno()}, cc={congestion(sock)}")
         case = Case(sock, conn, self.rules, tl, _edge(edge, waiter), waiter=waiter)
         self.cases.append(case)
+        self.record.track(case)
         case.snap()
         return case
 

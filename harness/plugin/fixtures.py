@@ -5,7 +5,9 @@ fixture            scope      what it makes
 =================  =========  ==============================================================
 scripted_net       session    a namespace with the pinned sysctls, a TUN device and the
                               scripted peer reading it (needs root and TUN; skips otherwise)
-scripted           function   connections to the peer for one test, aborted after it
+scripted           function   connections to the peer for one test, aborted after it; the
+                              link's skb layout is the test's ``layout`` parameter
+                              ("pinned" unless a test asks for "natural")
 =================  =========  ==============================================================
 """
 
@@ -18,7 +20,7 @@ import pytest
 from harness.cases.scripted import Scripted, ScriptedNet
 from harness.model.rules import KernelRules
 from harness.peers.tunpeer import ScriptedPeer
-from netns import namespace, tun
+from netns import namespace, set_layout, tun
 
 from .pytest_plugin import Record, require, state
 
@@ -37,8 +39,18 @@ def scripted_net(pytestconfig: pytest.Config) -> Iterator[ScriptedNet]:
 
 
 @pytest.fixture
-def scripted(scripted_net: ScriptedNet, kernel_rules: KernelRules, record: Record) -> Iterator[Scripted]:
-    """Makes cases against the scripted peer (``accept``, ``dial``); tears them down after."""
+def scripted(request: pytest.FixtureRequest, scripted_net: ScriptedNet, kernel_rules: KernelRules,
+             record: Record) -> Iterator[Scripted]:
+    """Makes cases against the scripted peer (``accept``, ``dial``); tears them down after.
+
+    Before any connection the link gets the test's skb layout: "pinned" (one MSS per skb,
+    whatever the harness's speed) unless the test is parametrized with ``layout="natural"``,
+    whose facts then depend on timing and say so (``timing_dependent``).
+    """
+    layout = getattr(request.node, "callspec", None)
+    layout = layout.params.get("layout", "pinned") if layout else "pinned"
+    segs = set_layout(scripted_net.ns, scripted_net.link.index, layout)
+    record.layout(layout, segs)
     s = Scripted(scripted_net, kernel_rules, record)
     try:
         yield s

@@ -50,9 +50,20 @@ class Record:
     series: list[dict] | None = None
     finding: str | None = None
     timelines: list = field(default_factory=list)
+    conditions: dict[str, Any] = field(default_factory=dict)
+    cases: list = field(default_factory=list)
 
     def fact(self, name: str, value: Any) -> None:
         self.facts[name] = value
+
+    def layout(self, name: str, gso_max_segs: int) -> None:
+        """The skb layout the case ran with (see netns.defaults.LAYOUT_GSO_MAX_SEGS)."""
+        self.conditions.update(layout=name, gso_max_segs=gso_max_segs,
+                               timing_dependent=name != "pinned")
+
+    def track(self, case) -> None:
+        """A case whose series stays in the report even if the test fails before saving it."""
+        self.cases.append(case)
 
     def attach(self, timeline) -> None:
         """Print this timeline and save its packets if the test fails."""
@@ -129,6 +140,13 @@ def _params(item: pytest.Item) -> dict[str, Any]:
     return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in callspec.params.items()}
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test also answers ``-k`` to its report names, dashed (``-k out-of-space``)."""
+    for item in items:
+        topic, scenario = _names(item)
+        item.extra_keyword_matches.update({topic, scenario, f"{topic}/{scenario}"})
+
+
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Record:
     """Facts of the running scenario for the report (``record.fact(...)``), and its timelines."""
@@ -184,14 +202,50 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if rep.failed or item.config.getoption("--timelines"):
         for t in timelines:
             rep.sections.append((f"timeline {t.title}", t.render()))
+    timeline = None
+    if timelines and rep.failed:
+        timeline = _write_timeline(st, item.nodeid, timelines)
     p = rec.params
-    key_params = "-".join(str(v) for v in p.values())
-    mode = str(p.get("mode", rec.facts.get("mode", "-")))
+    series = rec.series if rec.series is not None else next((c.series for c in rec.cases if c.series), None)
+    mode = str(p.get("waiter", p.get("mode", rec.facts.get("mode", "-"))))
     st.results.append(R.Result(
-        key=f"{rec.topic}/{rec.scenario}[{key_params}]", nodeid=item.nodeid, topic=rec.topic,
+        key=result_key(rec.topic, rec.scenario, item), nodeid=item.nodeid, topic=rec.topic,
         scenario=rec.scenario, mode=mode, params=p, verdict=verdict, reason=reason,
-        finding=rec.finding, facts=rec.facts, series=rec.series, capture=capture,
+        finding=rec.finding, facts=rec.facts, series=series, capture=capture, timeline=timeline,
+        conditions=conditions(rec, series),
         duration_s=round(rep.duration + item.stash.get(SETUP_TIME, 0.0), 6)))
+
+
+def result_key(topic: str, scenario: str, item: pytest.Item) -> str:
+    """``topic/scenario[pytest id]``: the bracket is exactly the id pytest prints."""
+    callspec = getattr(item, "callspec", None)
+    return f"{topic}/{scenario}" + (f"[{callspec.id}]" if callspec is not None else "")
+
+
+# What TCP_INFO said when the writer woke: the RTT the kernel measured sets the pacing rate,
+# which sets the TSO chunk sizes of a natural layout (tcp_tso_autosize()).
+WAKE_CONDITIONS = ("rtt_us", "min_rtt_us", "pacing_rate", "skb_overhead")
+
+
+def conditions(rec: Record, series: list[dict] | None) -> dict[str, Any]:
+    """The conditions that decide the case's layout-dependent facts, at the waking ACK."""
+    out = dict(rec.conditions)
+    wake = rec.facts.get("waking_ack")
+    at = next((s for s in series or () if s.get("ack") == wake), None) if wake is not None else None
+    if at is not None:
+        out.update({k: at[k] for k in WAKE_CONDITIONS if k in at})
+    return out
+
+
+def _write_timeline(st: SessionState, nodeid: str, timelines: list) -> str | None:
+    path = _capture_path(st, nodeid)[:-len(".pcap")] + ".timeline.txt"
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "w") as f:
+            f.write("\n\n".join(f"timeline {t.title}\n{t.render()}" for t in timelines) + "\n")
+    except OSError:
+        return None
+    return path
 
 
 def _first_line(rep: pytest.TestReport) -> str:

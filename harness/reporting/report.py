@@ -35,6 +35,8 @@ class Result:
     facts: dict[str, Any] = field(default_factory=dict)
     series: list[dict] | None = None
     capture: str | None = None
+    timeline: str | None = None
+    conditions: dict[str, Any] = field(default_factory=dict)
     duration_s: float = 0.0
 
     def to_dict(self) -> dict:
