@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -268,3 +269,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         label=session.config.getoption("--report-label"),
     )
     R.write(path, doc)
+    from harness.reporting.loading import ReportError, validate_report
+
+    try:  # a report the comparison would refuse is the suite's own bug: fail the session
+        validate_report(json.loads(json.dumps(doc)), path)
+    except ReportError as exc:
+        session.config.get_terminal_writer().line(f"report does not follow its schema: {exc}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .loading import collect_paths, load_report, parse_release
+from .loading import check_distinct, collect_paths, load_report, parse_release
 
 # Facts always shown when a row has them: they are the observable answer of the core
 # EPOLLOUT scenarios (which ACK woke the writer, how much fitted before EAGAIN, which
@@ -268,4 +268,6 @@ def _values_differ(values: Sequence[Any]) -> bool:
 
 def load_comparison(inputs: Iterable[str | Path]) -> Comparison:
     """Collect, load and validate the inputs, then build the model."""
-    return build_comparison([(path, load_report(path)) for path in collect_paths(inputs)])
+    reports = [(path, load_report(path)) for path in collect_paths(inputs)]
+    check_distinct(reports)
+    return build_comparison(reports)

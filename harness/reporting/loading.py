@@ -1,8 +1,11 @@
-"""Read epoll-semantics report files and check the parts a comparison cannot do without.
+"""Read epoll-semantics report files and refuse any that does not follow the schema.
 
-The suite writes one report JSON per kernel run (schema ``epoll-semantics.report``).
-This module finds the files a command line names, reads them and refuses any that is not
-a report this tool understands, with the file and the reason; it builds nothing.
+The suite writes one report JSON per kernel run (schema ``epoll-semantics.report``), whose
+JSON Schema is ``schema/report-v<version>.json`` next to this module.  This module finds the
+files a command line names, reads them and validates each against that schema; a report
+that does not validate is refused with the file and the field (``results[3].verdict: ...``),
+and so is a set of reports in which the same file, or the same kernel and label, appears
+twice.  It builds nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .report import SCHEMA, SCHEMA_VERSION
+
+SCHEMA_FILE = Path(__file__).with_name("schema") / f"report-v{SCHEMA_VERSION}.json"
 
 
 class ReportError(Exception):
@@ -59,19 +65,59 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return data
 
 
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def field_path(path: Iterable[Any]) -> str:
+    """``results[3].verdict`` from a jsonschema error path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
 def validate_report(data: Any, source: str | Path = "(report)") -> None:
-    """Check the parts the comparison cannot do without; extra fields are ignored."""
+    """Validate ``data`` against the report schema; raise ReportError naming the first bad field."""
     if not isinstance(data, dict):
         raise ReportError(source, "not a JSON object")
     if data.get("schema") != SCHEMA:
-        raise ReportError(source, f"schema is {data.get('schema')!r}, expected {SCHEMA!r}")
+        raise ReportError(source, f"schema: {data.get('schema')!r}, expected {SCHEMA!r}")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ReportError(
-            source, f"unsupported schema_version {version!r} (this tool reads {SCHEMA_VERSION})"
+            source, f"schema_version: {version!r} unsupported (this tool reads {SCHEMA_VERSION})"
         )
-    if not isinstance(data.get("results", []), list):
-        raise ReportError(source, "'results' is not a list")
+    error = min(_validator().iter_errors(data), key=lambda e: (list(e.absolute_path), e.message),
+                default=None)
+    if error is None:
+        return
+    where = list(error.absolute_path)
+    if error.validator == "required":
+        missing = next((f for f in error.validator_value if f not in error.instance), None)
+        where.append(missing)
+        raise ReportError(source, f"{field_path(where)}: missing")
+    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    raise ReportError(source, f"{field_path(where)}: {message}")
+
+
+def check_distinct(reports: Iterable[tuple[str | Path, dict[str, Any]]]) -> None:
+    """Refuse the same file twice, or two reports of the same kernel release and label."""
+    files: dict[Path, str] = {}
+    runs: dict[tuple[str, str], str] = {}
+    for source, data in reports:
+        real = Path(source).resolve()
+        if real in files:
+            raise ReportError(source, f"given twice (also as {files[real]})")
+        files[real] = str(source)
+        run = (data["kernel"]["release"], data["label"])
+        if run in runs:
+            raise ReportError(source, f"kernel.release/label: {run[0]} ({run[1]}) is also the run of "
+                                      f"{runs[run]}; give one of them another --report-label")
+        runs[run] = str(source)
 
 
 def parse_release(release: str) -> tuple[int, ...]:

@@ -1,7 +1,9 @@
 """The suite's report: one JSON document per kernel, and the table `make report` prints.
 
-Schema ``epoll-semantics.report`` version 1.  ``results[].key`` is stable across kernels
-(topic/scenario[parameters]) so reports from different kernels can be put side by side.
+Schema ``epoll-semantics.report`` version 2 (``schema/report-v2.json``).  ``results[].key``
+is ``topic/scenario[pytest id]``, the same on every kernel, so reports from different kernels
+line up.  Version 2: keys carry pytest's id, results carry ``conditions`` (the skb layout and
+what decided it) and a ``timeline`` file for failed cases, the kernel its package version.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import datetime as _dt
 import json
 import os
 import platform
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA = "epoll-semantics.report"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERDICTS = ("pass", "fail", "skip", "error")
 
 # Facts worth a column in the table, in order; the rest are shown as key=value.
@@ -58,6 +61,19 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
+def package_version(proc_version: str | None = None) -> dict[str, str | None]:
+    """The upstream release a distribution kernel carries: ``uname -r`` names Debian's series
+    (5.10.0-46), /proc/version the package ("Debian 5.10.262-1")."""
+    if proc_version is None:
+        try:
+            with open("/proc/version") as f:
+                proc_version = f.read().strip()
+        except OSError:
+            proc_version = None
+    m = re.search(r"\bDebian (\S+)", proc_version or "")
+    return {"package_version": m.group(1) if m else None, "proc_version": proc_version}
+
+
 def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestion: dict,
           rules: dict, label: str = "host") -> dict:
     from harness.model.rules import parse_release
@@ -70,7 +86,7 @@ def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestio
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "kernel": {"release": uname.release, "version": list(parse_release(uname.release)),
-                   "machine": uname.machine},
+                   "machine": uname.machine, **package_version()},
         "label": label,
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "tools": tool_versions(),

@@ -48,9 +48,17 @@ def result(key: str, verdict: str = "pass", facts: dict | None = None, **extra: 
         "key": key, "nodeid": f"tests/test_{topic}.py::test_x[{rest}]", "topic": topic,
         "scenario": rest.split("[", 1)[0], "mode": mode,
         "params": {"cc": "cubic", "family": "ipv4"}, "verdict": verdict, "reason": None,
-        "finding": None, "facts": facts or {}, "capture": None, "duration_s": 0.03,
+        "finding": None, "facts": facts or {}, "conditions": {}, "capture": None, "duration_s": 0.03,
     }
     out.update(extra)
+    return out
+
+
+def summary(results: list[dict]) -> dict[str, int]:
+    names = {"pass": "passed", "fail": "failed", "skip": "skipped", "error": "error"}
+    out = dict.fromkeys(names.values(), 0)
+    for r in results:
+        out[names.get(r["verdict"], "error")] += 1
     return out
 
 
@@ -58,7 +66,7 @@ def make_report(release: str, version: list[int], label: str = "guest",
                 results: list[dict] | None = None, **overrides: Any) -> dict[str, Any]:
     netem_ok = overrides.pop("netem_ok", True)
     report = {
-        "schema": "epoll-semantics.report", "schema_version": 1,
+        "schema": "epoll-semantics.report", "schema_version": 2,
         "kernel": {"release": release, "version": version, "machine": "x86_64"},
         "label": label, "generated_at": "2026-11-22T03:00:00+00:00",
         "tools": {"python": "3.11.7", "pytest": "8.3.4", "scapy": "2.6.1", "pyroute2": "0.7.12"},
@@ -72,7 +80,7 @@ def make_report(release: str, version: list[int], label: str = "guest",
         "rules": {"kernel_rule_set": "5.10+" if version >= [5, 10] else "pre-5.10",
                   "changes": [{"title": "tcp: remove SOCK_QUEUE_SHRUNK", "since": "5.10",
                                "applies": version >= [5, 10]}]},
-        "summary": {},
+        "summary": summary(results or []),
         "results": results if results is not None else [],
         "some_future_field": {"ignored": True},
     }
