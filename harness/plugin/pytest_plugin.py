@@ -193,7 +193,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         verdict, reason = "pass", None
     capture = None
     timelines = [t for t in rec.timelines if t.entries]
-    if timelines and (rep.failed or item.config.getoption("--keep-captures")):
+    # A failed case and a finding keep their packets and timeline: the comparison links them.
+    keep = rep.failed or rec.finding is not None
+    if timelines and (keep or item.config.getoption("--keep-captures")):
         from harness.record.pcap import write
 
         packets = sorted(p for t in timelines for p in t.packets())
@@ -204,7 +206,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         for t in timelines:
             rep.sections.append((f"timeline {t.title}", t.render()))
     timeline = None
-    if timelines and rep.failed:
+    if timelines and keep:
         timeline = _write_timeline(st, item.nodeid, timelines)
     p = rec.params
     series = rec.series if rec.series is not None else next((c.series for c in rec.cases if c.series), None)

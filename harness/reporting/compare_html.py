@@ -2,12 +2,16 @@
 
 Self-contained means the file can be mailed or attached to a CI run and still show
 everything: CSS is inline, plots are PNG data URIs, and nothing is loaded from
-elsewhere (no scripts, fonts or links to other hosts).
+elsewhere (no scripts, fonts or links to other hosts).  "What changed" comes first, so a
+reader sees the causes without scrolling; rows whose series are identical share one plot,
+which keeps the page small (under 3 MB for five kernels).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import os
 from html import escape
 
 from . import plots
@@ -15,6 +19,7 @@ from .compare_view import (
     Table,
     anchor,
     capability_table,
+    cell_changed,
     cell_facts,
     cell_verdict_differs,
     environment_table,
@@ -24,7 +29,8 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .comparison import MISSING, Cell, Comparison, Row
+from .causes import Cause, cause_sentence, finding_files, what_changed
+from .comparison import MISSING, Comparison, Row
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
@@ -55,12 +61,18 @@ figure { margin: 1em 0 2em; }
 figure img { max-width: 100%; border: 1px solid #d0d7de; }
 figcaption { font-size: .9em; color: #57606a; }
 .note { color: #57606a; font-size: .9em; }
+ul.changed { margin: .3em 0 1em; padding-left: 1.2em; }
+ul.changed li { margin: .25em 0; }
+ul.changed .kind { font-weight: 700; }
+ul.changed .kind-finding { color: #8250df; } ul.changed .kind-unattributed { color: #cf222e; }
+ul.changed details { display: inline; } ul.changed summary { display: inline; cursor: pointer; color: #0969da; }
 """
 
 
-def _verdict(row: Row, cell: Cell) -> str:
+def _verdict(row: Row, kernel_id: str) -> str:
+    cell = row.cells[kernel_id]
     cls = f"verdict v-{escape(cell.verdict)}"
-    if cell_verdict_differs(row, cell):
+    if cell_verdict_differs(row, cell, kernel_id):
         return f'<span class="{cls} diff">\u26a0 {escape(cell.verdict)}</span>'
     return f'<span class="{cls}">{escape(cell.verdict)}</span>'
 
@@ -75,16 +87,17 @@ def _td(text: str, flag: bool) -> str:
     return f'<td class="flag">{escape(text)}</td>' if flag else f"<td>{escape(text)}</td>"
 
 
-def render_cell(row: Row, cell: Cell | None) -> str:
-    """A <td>: class "differs" on every cell that ran in a differing row, and class
-    "diff" on the particular verdict or facts that disagree."""
+def render_cell(row: Row, kernel_id: str) -> str:
+    """A <td>: class "differs" only on a cell whose verdict or a fact changed from the
+    kernel to its left, and class "diff" on the particular verdict or facts that changed."""
+    cell = row.cells.get(kernel_id)
     if cell is None:
         return f'<td class="missing" title="absent from this report">{MISSING}</td>'
     classes = ["cell", f"c-{escape(cell.verdict)}"]
-    if row.differs and cell.ran:
+    if cell_changed(row, kernel_id):
         classes.append("differs")
-    parts = [_verdict(row, cell)]
-    facts = cell_facts(row, cell)
+    parts = [_verdict(row, kernel_id)]
+    facts = cell_facts(row, cell, kernel_id)
     if facts:
         items = "".join(
             _fact_item(name, value, differs) for name, value, differs in facts
@@ -117,7 +130,7 @@ def render_results(comparison: Comparison) -> str:
         body = []
         for row in rows:
             mark = '<span class="warn">\u26a0</span> ' if row.differs else ""
-            cells = "".join(render_cell(row, row.cells.get(k.id)) for k in comparison.kernels)
+            cells = "".join(render_cell(row, k.id) for k in comparison.kernels)
             body.append(
                 f'<tr id="{anchor(row.key)}" class="{"differs" if row.differs else "same"}">'
                 f'<td class="key">{mark}<code>{escape(row.key)}</code></td>'
@@ -131,46 +144,85 @@ def render_results(comparison: Comparison) -> str:
     return "".join(out) or '<p class="note">No results in the reports.</p>'
 
 
+LINKED_KEYS = 6
+
+
+def _row_links(keys: tuple[str, ...] | list[str]) -> str:
+    links = [f'<a href="#{anchor(k)}"><code>{escape(k)}</code></a>' for k in keys]
+    shown = ", ".join(links[:LINKED_KEYS])
+    if len(links) > LINKED_KEYS:
+        shown += (f' <details><summary>and {len(links) - LINKED_KEYS} more</summary> '
+                  f'{", ".join(links[LINKED_KEYS:])}</details>')
+    return shown
+
+
+def _file_href(path: str, out_dir: str | None) -> str:
+    """A link to a report's file from the page: relative to the page where the file is there."""
+    if out_dir and not os.path.isabs(path) and os.path.exists(path):
+        return os.path.relpath(path, out_dir)
+    return path
+
+
+def render_cause(comparison: Comparison, cause: Cause, out_dir: str | None = None) -> str:
+    sentence = cause_sentence(cause).split(": ", 1)[1]
+    files = ""
+    if cause.kind == "finding":
+        files = "".join(f' <a class="file" href="{escape(_file_href(path, out_dir))}">{escape(kind)}</a>'
+                        for kind, path in finding_files(comparison, cause))
+    kind_cls = "kind kind-" + cause.kind.split()[0].replace(" ", "-")
+    return (f'<li><span class="{kind_cls}">{escape(cause.kind)}</span>: {escape(sentence)}: '
+            f"{_row_links(cause.keys)}{files}</li>")
+
+
+def render_what_changed(comparison: Comparison, out_dir: str | None = None) -> str:
+    causes = what_changed(comparison)
+    if not causes:
+        return '<p class="note">Nothing: every kernel that ran a case agrees on its verdict and facts.</p>'
+    return '<ul class="changed">' + "".join(render_cause(comparison, c, out_dir) for c in causes) + "</ul>"
+
+
+def plot_groups(comparison: Comparison) -> list[tuple[list[str], list]]:
+    """Rows with series, grouped where every kernel's series is the same: one plot each."""
+    groups: dict[str, tuple[list[str], list]] = {}
+    for row in comparison.rows:
+        if not row.series_cells:
+            continue
+        traces = [(comparison.kernel(kid).title, cell.series) for kid, cell in row.series_cells]
+        ident = json.dumps([(t, [(p.get("ack"), p.get("wmem_queued"), p.get("sndbuf"),
+                                  bool(p.get("epollout") or p.get("writer_woken")))
+                                 for p in s if isinstance(p, dict)]) for t, s in traces])
+        groups.setdefault(ident, ([], traces))[0].append(row.key)
+    return list(groups.values())
+
+
 def render_plots(comparison: Comparison, enabled: bool = True) -> str:
-    """One <figure> per row with series; a plain note when plots cannot be drawn."""
-    rows = [r for r in comparison.rows if r.series_cells]
-    if not rows:
+    """One <figure> per group of rows with the same series; a note when plots cannot be drawn."""
+    groups = plot_groups(comparison)
+    if not groups:
         return '<p class="note">No result in these reports carries an EPOLLOUT series.</p>'
     reason = plots.unavailable_reason() if enabled else "plots were turned off (--no-plots)"
     if reason:
         return f'<p class="note plots-unavailable">Plots unavailable: {escape(reason)}.</p>'
     figures = []
-    for row in rows:
-        traces = [(comparison.kernel(kid).title, cell.series) for kid, cell in row.series_cells]
+    for keys, traces in groups:
+        title = keys[0] + (f" and {len(keys) - 1} more with the same series" if len(keys) > 1 else "")
         try:
-            png = plots.plot_series(row.key, traces)
+            png = plots.plot_series(title, traces)
         except (ValueError, TypeError) as exc:
             # Odd data in one series should cost one plot, not the whole page.
-            figures.append(f'<p class="note">Plot of {escape(row.key)} failed: {escape(str(exc))}</p>')
+            figures.append(f'<p class="note">Plot of {escape(keys[0])} failed: {escape(str(exc))}</p>')
             continue
         data = base64.b64encode(png).decode("ascii")
         figures.append(
-            f'<figure id="plot-{anchor(row.key)}"><img class="plot" alt="series plot of {escape(row.key)}" '
-            f'src="data:image/png;base64,{data}"><figcaption><a href="#{anchor(row.key)}">'
-            f"{escape(row.key)}</a></figcaption></figure>"
+            f'<figure id="plot-{anchor(keys[0])}"><img class="plot" alt="series plot of {escape(keys[0])}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{_row_links(keys)}</figcaption></figure>'
         )
     return "".join(figures)
 
 
-def render_html(comparison: Comparison, with_plots: bool = True) -> str:
+def render_html(comparison: Comparison, with_plots: bool = True, out_dir: str | None = None) -> str:
     """The full compare.html text."""
     summary = "".join(f"<li>{escape(s)}</li>" for s in summary_lines(comparison))
-    differing = comparison.differing_rows
-    diff_items = "".join(
-        f'<li><a href="#{anchor(r.key)}"><code>{escape(r.key)}</code></a>: '
-        f'{escape(", ".join((["verdict"] if r.verdict_differs else []) + sorted(r.differing_facts)))}</li>'
-        for r in differing
-    )
-    differences = (
-        f"<ul>{diff_items}</ul>"
-        if differing
-        else '<p class="note">None: every kernel that ran a result agrees on its verdict and facts.</p>'
-    )
     finding_items = "".join(
         f'<li><b>{escape(k.title)}</b> <a href="#{anchor(r.key)}"><code>{escape(r.key)}</code></a>: '
         f"{escape(text)}</li>"
@@ -188,15 +240,17 @@ def render_html(comparison: Comparison, with_plots: bool = True) -> str:
 <style>{CSS}</style></head>
 <body>
 <h1>epoll readiness across kernels</h1>
+<h2 id="what-changed">What changed</h2>{render_what_changed(comparison, out_dir)}
 <ul class="summary">{summary}</ul>
 <h2 id="kernels">Kernels</h2>{render_table(summary_table(comparison), "kernels")}
-<h2 id="differences">Differences</h2>{differences}
 <h2 id="findings">Findings</h2>{findings}
 <h2 id="results">Results</h2>{render_results(comparison)}
 <h2 id="plots">EPOLLOUT series</h2>
 <p class="note">Per ACK: wmem_queued (solid), free space (dashed) and the writability threshold
-wmem_queued/2 (dotted); the star marks the first EPOLLOUT observed, the circle the first
-point where free &ge; threshold.</p>
+wmem_queued/2 (dotted), each point marked; the star marks the first wakeup observed (EPOLLOUT,
+or the blocking writer woken), the circle the first point where free &ge; threshold.
+Kernels whose series are identical are drawn nested (wider line, larger marker underneath),
+so each stays visible; rows whose series are identical on every kernel share one plot.</p>
 {render_plots(comparison, with_plots)}
 <h2 id="capabilities">Capabilities</h2>{render_table(capability_table(comparison), "capabilities")}
 <h2 id="environment">Environment</h2>{render_table(environment_table(comparison), "environment")}

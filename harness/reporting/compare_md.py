@@ -19,7 +19,8 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .comparison import MISSING, Cell, Comparison, Row
+from .causes import cause_sentence, finding_files, what_changed
+from .comparison import MISSING, Comparison, Row
 
 WARN = "\u26a0"
 REASON_LIMIT = 100
@@ -51,12 +52,13 @@ def _shorten(text: str, limit: int = REASON_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def render_cell(row: Row, cell: Cell | None) -> str:
+def render_cell(row: Row, kernel_id: str) -> str:
     """Verdict, the facts worth showing, and the reason or finding, one per line."""
+    cell = row.cells.get(kernel_id)
     if cell is None:
         return MISSING
-    lines = [flagged(esc(cell.verdict), cell_verdict_differs(row, cell))]
-    for name, value, differs in cell_facts(row, cell):
+    lines = [flagged(esc(cell.verdict), cell_verdict_differs(row, cell, kernel_id))]
+    for name, value, differs in cell_facts(row, cell, kernel_id):
         lines.append(flagged(f"{esc(name)}={esc(value)}", differs))
     if cell.reason and cell.verdict != "pass":
         lines.append(f"*{esc(_shorten(cell.reason))}*")
@@ -88,7 +90,7 @@ def render_results(comparison: Comparison) -> list[str]:
             name = code(row.key)
             if row.differs:
                 name = f"**{WARN}** {name}"
-            cells = [render_cell(row, row.cells.get(k.id)) for k in comparison.kernels]
+            cells = [render_cell(row, k.id) for k in comparison.kernels]
             lines.append(
                 "| " + " | ".join([name, esc(row.mode), esc(params_text(row.params))] + cells) + " |"
             )
@@ -96,25 +98,36 @@ def render_results(comparison: Comparison) -> list[str]:
     return lines
 
 
+LINKED_KEYS = 6
+
+
+def render_what_changed(comparison: Comparison) -> list[str]:
+    """One line per cause (harness.reporting.causes): kind, cause, kernels and values, how
+    many cases, the first few of them; a finding with its timeline and capture."""
+    causes = what_changed(comparison)
+    if not causes:
+        return ["Nothing: every kernel that ran a case agrees on its verdict and facts."]
+    lines = []
+    for cause in causes:
+        keys = ", ".join(code(k) for k in cause.keys[:LINKED_KEYS])
+        more = len(cause.keys) - LINKED_KEYS
+        if more > 0:
+            keys += f" and {more} more"
+        links = ""
+        if cause.kind == "finding":
+            links = "".join(f" ({esc(kind)}: {code(path)})" for kind, path in finding_files(comparison, cause))
+        lines.append(f"- **{esc(cause.kind)}**: {esc(cause_sentence(cause).split(': ', 1)[1])}: {keys}{links}")
+    return lines
+
+
 def render_markdown(comparison: Comparison) -> str:
     """The full compare.md text."""
     lines = ["# epoll readiness across kernels", ""]
+    lines += ["## What changed", "", *render_what_changed(comparison), ""]
     lines += [f"- {esc(s)}" for s in summary_lines(comparison)]
     lines += ["", "Plots of the EPOLLOUT series are in compare.html.", ""]
 
     lines += ["## Kernels", "", *render_table(summary_table(comparison)), ""]
-
-    lines += ["## Differences", ""]
-    differing = comparison.differing_rows
-    if not differing:
-        lines.append("None: every kernel that ran a result agrees on its verdict and facts.")
-    for row in differing:
-        what = []
-        if row.verdict_differs:
-            what.append("verdict")
-        what += sorted(row.differing_facts)
-        lines.append(f"- {WARN} {code(row.key)}: {esc(', '.join(what))}")
-    lines.append("")
 
     lines += ["## Findings", ""]
     findings = comparison.findings

@@ -34,24 +34,31 @@ def format_value(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
-def cell_facts(row: Row, cell: Cell) -> list[tuple[str, str, bool]]:
-    """(name, shown value, differs) for the facts a cell should display.
+def cell_facts(row: Row, cell: Cell, kernel_id: str = "") -> list[tuple[str, str, bool]]:
+    """(name, shown value, changed) for the facts a cell should display; ``changed`` is true
+    only where the value differs from the kernel to its left (``Row.changed``).
 
-    A skipped cell shows none: whatever it recorded before skipping is not evidence.
+    A skipped cell shows none: whatever it recorded before skipping is not evidence.  A
+    failed or errored cell shows its values: they are what the kernel did.
     """
     if not cell.ran:
         return []
+    changed = row.changed.get(kernel_id, frozenset())
     items = []
     for name in row.shown_facts:
         if name in cell.facts:
-            items.append((name, format_value(cell.facts[name]), name in row.differing_facts))
+            items.append((name, format_value(cell.facts[name]), name in changed))
         elif name in row.differing_facts:
-            items.append((name, "(absent)", True))
+            items.append((name, "(absent)", name in changed))
     return items
 
 
-def cell_verdict_differs(row: Row, cell: Cell) -> bool:
-    return row.verdict_differs and cell.ran
+def cell_verdict_differs(row: Row, cell: Cell, kernel_id: str = "") -> bool:
+    return cell.ran and "verdict" in row.changed.get(kernel_id, frozenset())
+
+
+def cell_changed(row: Row, kernel_id: str) -> bool:
+    return bool(row.changed.get(kernel_id))
 
 
 def params_text(params: Mapping[str, Any]) -> str:

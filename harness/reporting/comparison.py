@@ -50,6 +50,7 @@ class Kernel:
     congestion_control: Mapping[str, Any]
     rules: Mapping[str, Any]
     counts: Mapping[str, int]
+    package_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Cell:
     series: Sequence[Mapping[str, Any]] | None = None
     capture: str | None = None
     duration_s: float | None = None
+    conditions: Mapping[str, Any] = field(default_factory=dict)
+    timeline: str | None = None
 
     @property
     def ran(self) -> bool:
@@ -82,6 +85,9 @@ class Row:
     verdict_differs: bool
     shown_facts: tuple[str, ...]
     differing_facts: frozenset[str]
+    # Per kernel id: "verdict" and the facts whose value differs from the nearest kernel to
+    # its left that ran the row; only these are highlighted (where the behaviour changed).
+    changed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def differs(self) -> bool:
@@ -157,6 +163,8 @@ def _cell(result: Mapping[str, Any]) -> Cell:
         series=series if isinstance(series, list) and series else None,
         capture=result.get("capture") or None,
         duration_s=result.get("duration_s"),
+        conditions=_mapping(result.get("conditions")),
+        timeline=result.get("timeline") or None,
     )
 
 
@@ -180,7 +188,8 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
     for index, (source, data, kernel, results) in enumerate(entries):
         release = str(kernel.get("release") or "unknown")
         label = str(data.get("label") or "")
-        title = f"{release} ({label})" if label else release
+        package = kernel.get("package_version") or None
+        title = release + (f" [{package}]" if package else "") + (f" ({label})" if label else "")
         seen_titles[title] = seen_titles.get(title, 0) + 1
         if seen_titles[title] > 1:
             # Two runs on the same kernel stay separate columns; number them apart.
@@ -202,6 +211,7 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
                 congestion_control=_mapping(data.get("congestion_control")),
                 rules=_mapping(data.get("rules")),
                 counts=_count_verdicts(results),
+                package_version=package,
             )
         )
         cells: dict[str, tuple[Mapping[str, Any], Cell]] = {}
@@ -255,7 +265,25 @@ def _build_row(key: str, kernels: Sequence[Kernel], per_kernel: Mapping[str, Map
         verdict_differs=verdict_differs,
         shown_facts=tuple(key_facts + other),
         differing_facts=differing,
+        changed=_changed(kernels, cells, differing),
     )
+
+
+def _changed(kernels: Sequence[Kernel], cells: Mapping[str, Cell | None],
+             differing: frozenset[str]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    previous: Cell | None = None
+    for kernel in kernels:
+        cell = cells.get(kernel.id)
+        if cell is None or not cell.ran:
+            continue
+        if previous is not None:
+            names = {n for n in differing if _values_differ([cell.facts.get(n), previous.facts.get(n)])}
+            if cell.verdict != previous.verdict:
+                names.add("verdict")
+            out[kernel.id] = frozenset(names)
+        previous = cell
+    return out
 
 
 def _values_differ(values: Sequence[Any]) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 Trace = tuple[str, Sequence[Mapping[str, Any]]]  # (kernel title, series points)
+MARKERS = "osD^vP<>X"
 
 
 def unavailable_reason() -> str | None:
@@ -58,7 +59,8 @@ def series_points(series: Sequence[Mapping[str, Any]]) -> dict[str, list]:
         cols["wmem_queued"].append(wmem)
         cols["free"].append(free)
         cols["threshold"].append(threshold)
-        if wake is None and point.get("epollout") is True:
+        # The observed wakeup: an EPOLLOUT report, or the blocking writer woken.
+        if wake is None and (point.get("epollout") is True or point.get("writer_woken") is True):
             wake = (ack, free)
         if writable is None and point.get("writable") is True:
             writable = (ack, free)
@@ -78,7 +80,7 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
     from matplotlib.lines import Line2D
 
     # A Figure not registered with pyplot: nothing global to clean up, thread-safe.
-    fig = Figure(figsize=(9, 5.4), dpi=100, layout="constrained")
+    fig = Figure(figsize=(8.4, 4.8), dpi=72, layout="constrained")
     ax = fig.add_subplot()
     kernel_handles = []
     for index, (name, series) in enumerate(traces):
@@ -89,8 +91,12 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
         # coloured rim of each under the next, so agreement reads as nested stripes
         # rather than as a missing kernel.
         width = 1.3 + 1.6 * (len(traces) - 1 - index)
-        ax.plot(ack, cols["wmem_queued"], color=colour, linestyle="-", linewidth=width)
-        ax.plot(ack, cols["free"], color=colour, linestyle="--", linewidth=width)
+        # Every point marked, one marker shape per kernel, larger underneath: identical
+        # series show as nested markers.
+        marks = {"marker": MARKERS[index % len(MARKERS)], "markersize": 3 + 2.2 * (len(traces) - 1 - index),
+                 "markerfacecolor": "none", "markeredgewidth": 1.1}
+        ax.plot(ack, cols["wmem_queued"], color=colour, linestyle="-", linewidth=width, **marks)
+        ax.plot(ack, cols["free"], color=colour, linestyle="--", linewidth=width, **marks)
         ax.plot(ack, cols["threshold"], color=colour, linestyle=":", linewidth=width)
         wake = cols["wake"][0]
         if wake is not None:
@@ -103,15 +109,16 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
             # Drawn above the star and larger, so it rings it when the wakeup was on time.
             ax.plot([writable[0]], [writable[1]], marker="o", markersize=20, fillstyle="none",
                     color=colour, markeredgewidth=1.8, linestyle="none", zorder=5)
-        wake_text = f"EPOLLOUT at ack {wake[0]:g}" if wake else "no EPOLLOUT"
-        kernel_handles.append(Line2D([], [], color=colour, linewidth=3, label=f"{name}: {wake_text}"))
+        wake_text = f"woken at ack {wake[0]:g}" if wake else "no wakeup observed"
+        kernel_handles.append(Line2D([], [], color=colour, linewidth=3, marker=marks["marker"],
+                                     markerfacecolor="none", label=f"{name}: {wake_text}"))
 
     style_handles = [
         Line2D([], [], color="grey", linestyle="-", label="wmem_queued"),
         Line2D([], [], color="grey", linestyle="--", label="free = sndbuf \u2212 wmem_queued"),
         Line2D([], [], color="grey", linestyle=":", label="threshold = wmem_queued / 2"),
         Line2D([], [], color="grey", marker="*", markersize=12, linestyle="none",
-               markeredgecolor="black", label="observed EPOLLOUT"),
+               markeredgecolor="black", label="observed wakeup"),
         Line2D([], [], color="grey", marker="o", fillstyle="none", linestyle="none",
                label="first free \u2265 threshold"),
     ]

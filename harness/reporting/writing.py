@@ -20,5 +20,5 @@ def write_comparison(comparison: Comparison, out_dir: str | Path, plots: bool = 
     md_path = out / "compare.md"
     html_path = out / "compare.html"
     md_path.write_text(render_markdown(comparison), encoding="utf-8")
-    html_path.write_text(render_html(comparison, with_plots=plots), encoding="utf-8")
+    html_path.write_text(render_html(comparison, with_plots=plots, out_dir=str(out)), encoding="utf-8")
     return [md_path, html_path]
