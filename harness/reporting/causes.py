@@ -11,9 +11,10 @@ facts that differ).  The causes tried, in order:
   kernels that carry it come from the reports' ``rules.changes``).
 
 A row with a finding (a wakeup no rule predicts) is a finding, whatever else differs.  A row
-no cause explains is "timing-dependent" when its facts were recorded with the natural skb
-layout (they follow the RTT the kernel measured, recorded in ``conditions``), and
-"unattributed" otherwise: listed as such, never guessed.
+whose facts were all recorded with the natural skb layout is "timing-dependent": its values
+follow the RTT each run measured (recorded in ``conditions``), so no kernel cause is claimed
+for it, and it is listed apart, as no difference of the kernels.  A row no cause explains
+is "unattributed": listed as such, never guessed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ CONSTANTS: dict[str, str] = {
     "fresh_sndbuf": "a new socket's sndbuf (tcp_wmem[1])",
     "established_sndbuf": "the sndbuf tcp_sndbuf_expand() gives an established socket",
 }
+
+
+NO_DIFFERENCE = ("No difference: every kernel that ran a case agrees on its verdict and on every "
+                 "fact recorded under pinned conditions.")
+TIMING = ("timing-dependent", "not a difference of the kernels: recorded with the natural skb "
+                               "layout, these values follow the RTT and pacing rate each run measured "
+                               "(each case's conditions)")
 
 
 @dataclass(frozen=True)
@@ -118,7 +126,7 @@ def what_changed(comparison: Comparison) -> list[Cause]:
     also: dict[tuple[str, str], set[str]] = {}
     for row in comparison.rows:
         finding = _finding(row)
-        if finding is None and not row.differs:
+        if finding is None and not row.differs and not row.timing_differs:
             continue
         if finding is not None:
             ident = ("finding", f"{row.scenario}: {finding}")
@@ -128,14 +136,13 @@ def what_changed(comparison: Comparison) -> list[Cause]:
                                             for kid, c in row.cells.items()})
             continue
         fits = [(kind, title, values) for kind, title, values in candidates if explains(row, values)]
-        if fits:
+        if row.timing_differs:
+            ident = TIMING
+        elif fits:
             kind, title, values = fits[0]
             ident = (kind, title)
             group_values[ident] = values
             also.setdefault(ident, set()).update(t for _, t, _ in fits[1:])
-        elif _timing_dependent(row):
-            ident = ("timing-dependent", "natural skb layout: the values follow the RTT and pacing "
-                                         "rate each kernel measured (see each case's conditions)")
         else:
             ident = ("unattributed", "no measured constant or rule change explains these")
         groups.setdefault(ident, []).append(row.key)
@@ -151,10 +158,6 @@ def what_changed(comparison: Comparison) -> list[Cause]:
 
 def _finding(row: Row) -> str | None:
     return next((c.finding for c in row.cells.values() if c is not None and c.finding), None)
-
-
-def _timing_dependent(row: Row) -> bool:
-    return any(c is not None and c.conditions.get("timing_dependent") for c in row.cells.values())
 
 
 def _short(value: Any) -> str:

@@ -29,7 +29,7 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .causes import Cause, cause_sentence, finding_files, what_changed
+from .causes import NO_DIFFERENCE, Cause, cause_sentence, finding_files, what_changed
 from .comparison import MISSING, Comparison, Row
 
 CSS = """
@@ -177,8 +177,10 @@ def render_cause(comparison: Comparison, cause: Cause, out_dir: str | None = Non
 def render_what_changed(comparison: Comparison, out_dir: str | None = None) -> str:
     causes = what_changed(comparison)
     if not causes:
-        return '<p class="note">Nothing: every kernel that ran a case agrees on its verdict and facts.</p>'
-    return '<ul class="changed">' + "".join(render_cause(comparison, c, out_dir) for c in causes) + "</ul>"
+        return f'<p class="note">{escape(NO_DIFFERENCE)}</p>'
+    head = (f"<li>{escape(NO_DIFFERENCE)}</li>" if all(c.kind == "timing-dependent" for c in causes) else "")
+    return ('<ul class="changed">' + head + "".join(render_cause(comparison, c, out_dir) for c in causes)
+            + "</ul>")
 
 
 def plot_groups(comparison: Comparison) -> list[tuple[list[str], list]]:

@@ -19,7 +19,7 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .causes import cause_sentence, finding_files, what_changed
+from .causes import NO_DIFFERENCE, cause_sentence, finding_files, what_changed
 from .comparison import MISSING, Comparison, Row
 
 WARN = "\u26a0"
@@ -106,8 +106,10 @@ def render_what_changed(comparison: Comparison) -> list[str]:
     many cases, the first few of them; a finding with its timeline and capture."""
     causes = what_changed(comparison)
     if not causes:
-        return ["Nothing: every kernel that ran a case agrees on its verdict and facts."]
+        return [NO_DIFFERENCE]
     lines = []
+    if all(c.kind == "timing-dependent" for c in causes):
+        lines.append(f"- {esc(NO_DIFFERENCE)}")
     for cause in causes:
         keys = ", ".join(code(k) for k in cause.keys[:LINKED_KEYS])
         more = len(cause.keys) - LINKED_KEYS

@@ -205,6 +205,8 @@ def summary_lines(comparison: Comparison) -> list[str]:
     return [
         f"{len(comparison.kernels)} kernel(s), {total} result key(s).",
         f"{differing} row(s) differ between kernels that ran them.",
+        f"{sum(1 for r in comparison.rows if r.timing_differs)} timing-dependent row(s) differ "
+        "(natural skb layout: the harness's speed, not counted as differences).",
         f"{incomplete} row(s) were skipped or absent on at least one kernel.",
         f"{len(comparison.findings)} finding(s): behaviour that matches no known rule.",
     ]

@@ -8,7 +8,9 @@ behaved for one scenario.  Reading the files is ``loading``'s; rendering lives i
 checked on its own.
 
 What counts as a difference: among the kernels that *ran* a result (present and not
-skipped), the verdicts differ, or a shown fact differs.  A skip is displayed but is no
+skipped), the verdicts differ, or a fact differs that was recorded under pinned conditions
+(a fact recorded with the natural skb layout follows the harness's speed; its differences
+are listed apart as timing-dependent).  A skip is displayed but is no
 evidence about behaviour, so it never makes a row differ; a result absent from a
 report shows as a dash and does not make a row differ either.
 """
@@ -89,9 +91,20 @@ class Row:
     # its left that ran the row; only these are highlighted (where the behaviour changed).
     changed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
+    # True when every kernel recorded the row's facts under conditions that depend on timing
+    # (the natural skb layout: conditions.timing_dependent); see ``differs``.
+    timing_dependent: bool = False
+
     @property
     def differs(self) -> bool:
-        return self.verdict_differs or bool(self.differing_facts)
+        """The verdicts differ, or facts recorded under pinned conditions do.  Facts that
+        depend on the harness's speed are no evidence about the kernel: their differences
+        are ``timing_differs``, listed apart."""
+        return self.verdict_differs or (bool(self.differing_facts) and not self.timing_dependent)
+
+    @property
+    def timing_differs(self) -> bool:
+        return not self.verdict_differs and bool(self.differing_facts) and self.timing_dependent
 
     @property
     def incomplete(self) -> bool:
@@ -266,6 +279,7 @@ def _build_row(key: str, kernels: Sequence[Kernel], per_kernel: Mapping[str, Map
         shown_facts=tuple(key_facts + other),
         differing_facts=differing,
         changed=_changed(kernels, cells, differing),
+        timing_dependent=bool(ran) and all(c.conditions.get("timing_dependent") for c in ran),
     )
 
 
