@@ -20,7 +20,7 @@ import pytest
 from harness.cases.scripted import Scripted, ScriptedNet
 from harness.model.rules import KernelRules
 from harness.peers.tunpeer import ScriptedPeer
-from netns import namespace, set_layout, tun
+from netns import LAYOUT_GSO_MAX_SEGS, namespace, set_layout, tun
 
 from .pytest_plugin import Record, require, state
 
@@ -50,7 +50,11 @@ def scripted(request: pytest.FixtureRequest, scripted_net: ScriptedNet, kernel_r
     layout = getattr(request.node, "callspec", None)
     layout = layout.params.get("layout", "pinned") if layout else "pinned"
     segs = set_layout(scripted_net.ns, scripted_net.link.index, layout)
-    record.layout(layout, segs)
+    ran = next((name for name, value in LAYOUT_GSO_MAX_SEGS.items() if value == segs), "natural")
+    record.layout(ran, segs)
+    if ran != layout:
+        record.conditions["pinning"] = (f"{layout} layout unavailable: the kernel kept gso_max_segs "
+                                        f"{segs} on the existing link (do_setlink)")
     s = Scripted(scripted_net, kernel_rules, record)
     try:
         yield s
