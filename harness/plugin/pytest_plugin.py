@@ -209,7 +209,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if timelines and keep:
         timeline = _write_timeline(st, item.nodeid, timelines)
     p = rec.params
-    series = rec.series if rec.series is not None else next((c.series for c in rec.cases if c.series), None)
+    series = rec.series
+    if series is None and rep.failed:  # the test stopped before saving it: keep what its case saw
+        series = next((c.series for c in rec.cases if c.series), None)
     mode = str(p.get("waiter", p.get("mode", rec.facts.get("mode", "-"))))
     st.results.append(R.Result(
         key=result_key(rec.topic, rec.scenario, item), nodeid=item.nodeid, topic=rec.topic,

@@ -1,6 +1,7 @@
 """Reports and their comparison: the suite's JSON report and table (``report``), reading and
-checking report files (``loading``), the kernel-by-kernel model (``comparison``), its views
-and renderers (``compare_view``, ``compare_md``, ``compare_html``, ``plots``) and the
+checking report files against the JSON Schema in ``schema/`` (``loading``), the
+kernel-by-kernel model (``comparison``), the causes of its differences (``causes``), its
+views and renderers (``compare_view``, ``compare_md``, ``compare_html``, ``plots``) and the
 writer of compare.md/compare.html (``writing``).
 It may import ``model`` and ``record``; never the peers, the plumbing (``netns``), the
 sockets, the cases or the guests: a report collected elsewhere is compared without root.

@@ -183,16 +183,21 @@ def render_what_changed(comparison: Comparison, out_dir: str | None = None) -> s
             + "</ul>")
 
 
+def _first_wake(series) -> object:
+    return next((p.get("ack") for p in series if isinstance(p, dict)
+                 and (p.get("epollout") or p.get("writer_woken"))), None)
+
+
 def plot_groups(comparison: Comparison) -> list[tuple[list[str], list]]:
-    """Rows with series, grouped where every kernel's series is the same: one plot each."""
+    """Rows with series, grouped where every kernel's accounting per ACK and first observed
+    wakeup are the same (ET, LT, poll and select of one scenario usually are): one plot each."""
     groups: dict[str, tuple[list[str], list]] = {}
     for row in comparison.rows:
         if not row.series_cells:
             continue
         traces = [(comparison.kernel(kid).title, cell.series) for kid, cell in row.series_cells]
-        ident = json.dumps([(t, [(p.get("ack"), p.get("wmem_queued"), p.get("sndbuf"),
-                                  bool(p.get("epollout") or p.get("writer_woken")))
-                                 for p in s if isinstance(p, dict)]) for t, s in traces])
+        ident = json.dumps([(t, _first_wake(s), [(p.get("ack"), p.get("wmem_queued"), p.get("sndbuf"))
+                                                 for p in s if isinstance(p, dict)]) for t, s in traces])
         groups.setdefault(ident, ([], traces))[0].append(row.key)
     return list(groups.values())
 
@@ -207,7 +212,7 @@ def render_plots(comparison: Comparison, enabled: bool = True) -> str:
         return f'<p class="note plots-unavailable">Plots unavailable: {escape(reason)}.</p>'
     figures = []
     for keys, traces in groups:
-        title = keys[0] + (f" and {len(keys) - 1} more with the same series" if len(keys) > 1 else "")
+        title = keys[0]  # the caption lists the rows that share the plot
         try:
             png = plots.plot_series(title, traces)
         except (ValueError, TypeError) as exc:

@@ -132,4 +132,16 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
     ax.grid(True, alpha=0.3)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _paletted(buffer.getvalue())
+
+
+def _paletted(png: bytes, colours: int = 64) -> bytes:
+    """The same picture as an 8-bit paletted PNG: a plot uses a few dozen colours, and the
+    page carries dozens of plots, so this keeps it small (about a third of RGBA)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        small = image.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
