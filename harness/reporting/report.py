@@ -70,8 +70,9 @@ def package_version(proc_version: str | None = None) -> dict[str, str | None]:
                 proc_version = f.read().strip()
         except OSError:
             proc_version = None
-    m = re.search(r"\bDebian (\S+)", proc_version or "")
-    return {"package_version": m.group(1) if m else None, "proc_version": proc_version}
+    # The last "Debian x.y.z-n": the compiler's own Debian version comes earlier in the line.
+    found = re.findall(r"\bDebian (\d\S*)", proc_version or "")
+    return {"package_version": found[-1] if found else None, "proc_version": proc_version}
 
 
 def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestion: dict,

@@ -71,3 +71,11 @@ def test_a_finding_is_listed_even_on_one_kernel_only():
     assert cause.kind == "finding" and cause.keys == (WAKE,)
     text = render_markdown(comparison)
     assert "x.timeline.txt" in text and "x.pcap" in text
+
+
+def test_blocking_writer_wakeup_is_the_plotted_wake():
+    from harness.reporting.plots import series_points
+
+    series = [{"ack": 10001, "wmem_queued": 30000, "sndbuf": 42000, "writer_woken": False},
+              {"ack": 30001, "wmem_queued": 9000, "sndbuf": 42000, "writer_woken": True}]
+    assert series_points(series)["wake"] == [(30001.0, 33000.0)]

@@ -41,3 +41,11 @@ def test_table_shows_variant_facts_and_skip_reason():
     assert "19001" in text and "42000" in text
     assert "netem unavailable" in text
     assert text.splitlines()[0].startswith("kernel ")
+
+
+def test_package_version_from_proc_version():
+    debian = ("Linux version 5.10.0-46-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian "
+              "10.2.1-6) 10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian "
+              "5.10.262-1 (2026-10-01)")
+    assert R.package_version(debian)["package_version"] == "5.10.262-1"
+    assert R.package_version("Linux version 6.18.44 (root@build) #1 SMP")["package_version"] is None
