@@ -140,7 +140,7 @@ class Case(Sending, StateSteps, MultiWatch):
                             "notsent": acct.notsent,
                             "free": acct.free, "threshold": threshold(acct),
                             "writable": writeable(acct, True), "wakeup_required": woke,
-                            **layout_conditions(acct)})
+                            **acct.layout_conditions()})
         return woke
 
     def ack_all(self, step: int) -> None:
@@ -182,11 +182,3 @@ class Case(Sending, StateSteps, MultiWatch):
         for also in self.extra:
             also.watch.close()
 
-
-def layout_conditions(acct) -> dict:
-    """What decides the skb layout behind ``wmem_queued`` at this step: the RTT the kernel
-    measured and the pacing rate it derived (tcp_tso_autosize() sizes TSO chunks from them),
-    and the truesize of all skb heads queued (``wmem_queued`` minus the bytes in the queue)."""
-    info = acct.info
-    return {"rtt_us": info.get("rtt"), "min_rtt_us": info.get("min_rtt"),
-            "pacing_rate": info.get("pacing_rate"), "skb_overhead": acct.wmem_queued - acct.outq}

@@ -140,7 +140,8 @@ class RealCase(Sending):
         self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True)))
         self.series.append({"ack": rel, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
                             "free": acct.free, "threshold": threshold(acct),
-                            "writable": writeable(acct, True), "wakeup_required": woke})
+                            "writable": writeable(acct, True), "wakeup_required": woke,
+                            **acct.layout_conditions()})
         return woke
 
     def quiescent(self, s: Snapshot) -> bool:

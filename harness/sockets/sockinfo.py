@@ -119,6 +119,13 @@ class Snapshot:
         return (f"sndbuf={self.sndbuf} queued={self.wmem_queued} free={self.free} "
                 f"outq={self.outq} notsent={self.notsent} inq={self.inq} cwnd={self.info.get('snd_cwnd')}")
 
+    def layout_conditions(self) -> dict:
+        """What decides the skb layout behind ``wmem_queued`` at this instant: the RTT the
+        kernel measured and the pacing rate it derived (tcp_tso_autosize() sizes TSO chunks
+        from them), and the truesize of all skb heads queued (wmem_queued minus the bytes)."""
+        return {"rtt_us": self.info.get("rtt"), "min_rtt_us": self.info.get("min_rtt"),
+                "pacing_rate": self.info.get("pacing_rate"), "skb_overhead": self.wmem_queued - self.outq}
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["free"] = self.free
