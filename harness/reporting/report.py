@@ -135,7 +135,7 @@ def table(doc: dict) -> str:
             extra = (r["reason"].splitlines()[0][:100] + " " + extra).strip()
         if r.get("finding"):
             extra = f"FINDING: {r['finding']} " + extra
-        variant = "-".join(str(v) for k, v in p.items() if k not in ("mode", "cc", "family"))
+        variant = "-".join(str(v) for k, v in p.items() if k not in ("mode", "waiter", "cc", "family"))
         name = f"{r['topic']}/{r['scenario']}" + (f"[{variant}]" if variant else "")
         rows.append((name, r.get("mode", ""), p.get("cc", ""),
                      p.get("family", ""), r["verdict"].upper())
