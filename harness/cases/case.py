@@ -173,7 +173,6 @@ class Case(Sending, StateSteps, MultiWatch):
         """Each wait that reported something: 'step 4 (epoll_wait after data): IN|OUT'."""
         return [f"step {step} ({label}): {M.name(m)}" for step, label, m in self.reports if m]
 
-
     def close(self) -> None:
         if self.watch is not None:
             self.watch.close()

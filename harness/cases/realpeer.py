@@ -63,6 +63,7 @@ class RealPeer:
         peer.setblocking(False)
         case = RealCase(self.net, snd, peer, self.rules, tl, cap, edge)
         self.cases.append(case)
+        self.record.track(case)
         cap.drain()
         case.snap()
         return case

@@ -210,8 +210,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         timeline = _write_timeline(st, item.nodeid, timelines)
     p = rec.params
     series = rec.series
-    if series is None and rep.failed:  # the test stopped before saving it: keep what its case saw
-        series = next((c.series for c in rec.cases if c.series), None)
+    if rep.failed:  # the test stopped before saving them: keep what its case saw
+        series = series if series is not None else next((c.series for c in rec.cases if c.series), None)
+        observed_facts(rec)
     mode = str(p.get("waiter", p.get("mode", rec.facts.get("mode", "-"))))
     st.results.append(R.Result(
         key=result_key(rec.topic, rec.scenario, item), nodeid=item.nodeid, topic=rec.topic,
@@ -219,6 +220,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         finding=rec.finding, facts=rec.facts, series=series, capture=capture, timeline=timeline,
         conditions=conditions(rec, series),
         duration_s=round(rep.duration + item.stash.get(SETUP_TIME, 0.0), 6)))
+
+
+def observed_facts(rec: Record) -> None:
+    """What the first case observed, for a test that failed before recording its facts:
+    the masks each wait reported and the steps they came at (never overriding a fact)."""
+    case = rec.cases[0] if rec.cases else None
+    if case is None:
+        return
+    for name in ("masks", "events_at"):
+        read = getattr(case, name, None)
+        if callable(read) and name not in rec.facts:
+            rec.facts[name] = read()
+    if getattr(case, "accepted", None) and "bytes_accepted" not in rec.facts:
+        rec.facts["bytes_accepted"] = case.accepted
 
 
 def result_key(topic: str, scenario: str, item: pytest.Item) -> str:

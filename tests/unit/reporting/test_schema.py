@@ -26,9 +26,29 @@ def test_passes(record):
 
 @pytest.mark.parametrize("write", ["eagain"], ids=["fill-until-eagain"])
 def test_fails_after_facts(record, write):
+    from harness.record.timeline import Timeline
+
+    timeline = Timeline("the case")
+    timeline.add("call", "send(1000) = 1000")
+    record.attach(timeline)
     record.fact("waking_ack", 9001)
     record.series = [{"ack": 9001, "wmem_queued": 100, "sndbuf": 200, "epollout": True}]
     assert False, "the claim failed"
+
+class Seen:
+    """What a case the test made had observed when the test failed."""
+    series = [{"ack": 1001, "wmem_queued": 10, "sndbuf": 20}]
+    accepted = 3000
+
+    def masks(self):
+        return ["OUT", "-"]
+
+    def events_at(self):
+        return ["step 2 (epoll_wait): OUT"]
+
+def test_fails_before_facts(record):
+    record.track(Seen())
+    assert False, "failed before any record.fact"
 
 def test_skips(record):
     pytest.skip("netem unavailable: CONFIG_NET_SCH_NETEM is not set")
@@ -56,7 +76,13 @@ def test_a_report_the_suite_writes_validates(tmp_path: Path):
     failed = by_key["small/fails-after-facts[fill-until-eagain]"]
     assert failed["verdict"] == "fail" and failed["facts"] == {"waking_ack": 9001}
     assert failed["series"][0]["epollout"] is True
-    assert set(by_key) == {"small/passes", "small/fails-after-facts[fill-until-eagain]", "small/skips"}
+    assert "send(1000) = 1000" in Path(failed["timeline"]).read_text()
+    early = by_key["small/fails-before-facts"]
+    assert early["facts"] == {"masks": ["OUT", "-"], "events_at": ["step 2 (epoll_wait): OUT"],
+                              "bytes_accepted": 3000}
+    assert early["series"] == [{"ack": 1001, "wmem_queued": 10, "sndbuf": 20}]
+    assert set(by_key) == {"small/passes", "small/fails-after-facts[fill-until-eagain]",
+                           "small/fails-before-facts", "small/skips"}
     assert by_key["small/skips"]["verdict"] == "skip"
 
 
