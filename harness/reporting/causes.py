@@ -135,7 +135,7 @@ def what_changed(comparison: Comparison) -> list[Cause]:
                                             ("\u2014" if c is None else c.verdict)
                                             for kid, c in row.cells.items()})
             continue
-        fits = [(kind, title, values) for kind, title, values in candidates if explains(row, values)]
+        fits = [] if row.timing_differs else [c for c in candidates if explains(row, c[2])]
         if row.timing_differs:
             ident = TIMING
         elif fits:
