@@ -1,0 +1,90 @@
+"""The edges of the write-space rule, each pinned by a scenario of its own.
+
+net/core/stream.c sk_stream_write_space() wakes writers when __sk_stream_is_writeable(sk, 1)
+holds (include/net/sock.h: ``sk_stream_wspace(sk) >= sk_stream_min_wspace(sk)``, i.e.
+free >= queued/2, and tcp_stream_memory_free(sk, 1): notsent * 2 < TCP_NOTSENT_LOWAT);
+net/ipv4/tcp_input.c tcp_check_space() calls it after an ACK while SOCK_NOSPACE is set.
+Each scenario below makes one part of that rule observable, so that a model that gets that
+part wrong fails here and not only in a unit test:
+
+* the threshold itself, ``>=`` and not ``>``: the ACK at which free == queued/2 exactly;
+* a window update that makes the socket writable without freeing any skb (before 5.10
+  tcp_check_space() also needed SOCK_QUEUE_SHRUNK, set only when a whole skb was freed:
+  "tcp: remove SOCK_QUEUE_SHRUNK", 0cbe6a8f089e);
+"""
+
+import pytest
+
+from harness.cases.verdict import claim, settle
+from harness.model import masks as M
+from harness.model.rules import threshold, writeable
+from harness.peers.tunpeer import PeerOptions
+
+MSS = 1000
+SNDBUF = 21000
+WINDOW = 8000  # the peer's window, under the initial cwnd: all of it is sent at once; ACKs keep
+# its right edge fixed, so they free skbs and send nothing
+
+
+def _exact_boundary_target(prev, now) -> int | None:
+    """The sndbuf that makes the next ACK land on free == queued/2, if it frees what the last
+    one freed (each skb holds one MSS: the TUN link has no segmentation offload), or None.
+
+    sk_sndbuf is twice the SO_SNDBUF value, so only even targets are reachable; the target
+    must leave the socket unwritable now, or the setsockopt itself would wake the writer.
+    """
+    freed = prev.wmem_queued - now.wmem_queued
+    if freed <= 0:
+        return None
+    q = now.wmem_queued - freed
+    target = q + (q >> 1)
+    if target % 2 or target - now.wmem_queued >= now.wmem_queued >> 1:
+        return None
+    return target
+
+
+def test_threshold_boundary_is_inclusive(scripted, mode, family, record):
+    """Fill until EAGAIN, then ACK one MSS at a time with the peer's right edge fixed, so
+    every ACK frees queued skbs and sends nothing.  Before each ACK, SO_SNDBUF is set (from
+    what the previous ACK freed, read from SO_MEMINFO) so that the coming ACK leaves
+    free == queued/2 exactly; an ACK whose accounting lands there must wake the writer
+    (sk_stream_min_wspace(): ``>=``), and the setsockopt before it, on a socket still
+    unwritable, must not."""
+    c = scripted.accept(family, sndbuf=SNDBUF, opts=PeerOptions(mss=MSS, window=WINDOW, wscale=0),
+                        waiter=mode)
+    c.run_out_of_space("eagain")
+    since = c.timeline.step
+    edge = c.conn.acked + WINDOW
+    landed, tried = None, []
+    prev = None
+    while landed is None and c.conn.acked + MSS <= c.conn.received_end:
+        now = c.last
+        target = _exact_boundary_target(prev, now) if prev is not None else None
+        if target is not None and not writeable(now, True):
+            tried.append(target)
+            c.set_sndbuf(target // 2)
+            c.wait(None)
+        prev = c.last
+        ack = c.conn.acked + MSS
+        c.ack(ack, window=edge - ack)
+        c.wait(None)
+        s = c.last
+        if s.free == threshold(s) and s.wmem_queued < s.sndbuf:
+            landed = ack
+        elif writeable(s, True):
+            c.timeline.add("note", "writable before the boundary was hit: run out of space again")
+            c.fill()
+            c.wait("epoll_wait while out of space")
+            prev = None
+    settle(c.timeline)
+    record.fact("sndbuf_tried", tried)
+    record.series = c.series
+    claim(landed is not None, f"some ACK left free == queued/2 exactly (sndbuf tried: {tried})", c.timeline)
+    at = next(s for s in c.series if s["ack"] == landed)
+    record.fact("boundary_ack", landed)
+    record.fact("wmem_queued_at_boundary", at["wmem_queued"])
+    record.fact("sndbuf_at_boundary", at["sndbuf"])
+    outs = [label for _, label in c.out_reports(since)]
+    claim(bool(outs) and outs[-1] == f"ACK {landed}" and at["wakeup_required"],
+          f"free == queued/2 ({at['free']} == {at['wmem_queued']}/2) wakes: EPOLLOUT at ACK {landed} "
+          f"(EPOLLOUT at {outs})", c.timeline)
