@@ -26,9 +26,9 @@ WINDOW = 8000  # the peer's window, under the initial cwnd: all of it is sent at
 # its right edge fixed, so they free skbs and send nothing
 
 
-def _exact_boundary_target(prev, now) -> int | None:
-    """The sndbuf that makes the next ACK land on free == queued/2, if it frees what the last
-    one freed (each skb holds one MSS: the TUN link has no segmentation offload), or None.
+def _boundary_target(prev, now, below: int) -> int | None:
+    """The sndbuf that makes the next ACK leave free == queued/2 - ``below``, if that ACK
+    frees what the previous one freed, or None when no such sndbuf is fit.
 
     sk_sndbuf is twice the SO_SNDBUF value, so only even targets are reachable; the target
     must leave the socket unwritable now, or the setsockopt itself would wake the writer.
@@ -37,29 +37,30 @@ def _exact_boundary_target(prev, now) -> int | None:
     if freed <= 0:
         return None
     q = now.wmem_queued - freed
-    target = q + (q >> 1)
+    target = q + (q >> 1) - below
     if target % 2 or target - now.wmem_queued >= now.wmem_queued >> 1:
         return None
     return target
 
 
-def test_threshold_boundary_is_inclusive(scripted, mode, family, record):
+@pytest.mark.parametrize("below", [0, 2], ids=["at-boundary", "just-below"])
+def test_threshold_boundary(scripted, mode, family, record, below):
     """Fill until EAGAIN, then ACK one MSS at a time with the peer's right edge fixed, so
-    every ACK frees queued skbs and sends nothing.  Before each ACK, SO_SNDBUF is set (from
+    every ACK frees queued bytes and sends nothing.  Before an ACK, SO_SNDBUF is set (from
     what the previous ACK freed, read from SO_MEMINFO) so that the coming ACK leaves
-    free == queued/2 exactly; an ACK whose accounting lands there must wake the writer
-    (sk_stream_min_wspace(): ``>=``), and the setsockopt before it, on a socket still
-    unwritable, must not."""
+    free == queued/2 exactly, or 2 bytes short of it.  sk_stream_min_wspace() is
+    ``queued >> 1`` and the test ``>=``: on the boundary the ACK wakes the writer, 2 bytes
+    short it does not (the next ACK does).  The setsockopt before it, on a socket still
+    unwritable, wakes nobody."""
     c = scripted.accept(family, sndbuf=SNDBUF, opts=PeerOptions(mss=MSS, window=WINDOW, wscale=0),
                         waiter=mode)
     c.run_out_of_space("eagain")
     since = c.timeline.step
     edge = c.conn.acked + WINDOW
-    landed, tried = None, []
-    prev = None
-    while landed is None and c.conn.acked + MSS <= c.conn.received_end:
+    landed, tried, prev = None, [], None
+    while c.conn.acked + MSS <= c.conn.received_end:
         now = c.last
-        target = _exact_boundary_target(prev, now) if prev is not None else None
+        target = _boundary_target(prev, now, below) if prev is not None and landed is None else None
         if target is not None and not writeable(now, True):
             tried.append(target)
             c.set_sndbuf(target // 2)
@@ -69,9 +70,11 @@ def test_threshold_boundary_is_inclusive(scripted, mode, family, record):
         c.ack(ack, window=edge - ack)
         c.wait(None)
         s = c.last
-        if s.free == threshold(s) and s.wmem_queued < s.sndbuf:
+        if landed is None and s.free == threshold(s) - below and s.wmem_queued < s.sndbuf:
             landed = ack
-        elif writeable(s, True):
+        if writeable(s, True):
+            if landed is not None:
+                break
             c.timeline.add("note", "writable before the boundary was hit: run out of space again")
             c.fill()
             c.wait("epoll_wait while out of space")
@@ -79,12 +82,18 @@ def test_threshold_boundary_is_inclusive(scripted, mode, family, record):
     settle(c.timeline)
     record.fact("sndbuf_tried", tried)
     record.series = c.series
-    claim(landed is not None, f"some ACK left free == queued/2 exactly (sndbuf tried: {tried})", c.timeline)
+    claim(landed is not None, f"some ACK left free == queued/2 - {below} exactly (sndbuf tried: {tried})",
+          c.timeline)
     at = next(s for s in c.series if s["ack"] == landed)
     record.fact("boundary_ack", landed)
     record.fact("wmem_queued_at_boundary", at["wmem_queued"])
     record.fact("sndbuf_at_boundary", at["sndbuf"])
     outs = [label for _, label in c.out_reports(since)]
-    claim(bool(outs) and outs[-1] == f"ACK {landed}" and at["wakeup_required"],
-          f"free == queued/2 ({at['free']} == {at['wmem_queued']}/2) wakes: EPOLLOUT at ACK {landed} "
-          f"(EPOLLOUT at {outs})", c.timeline)
+    if below == 0:
+        claim(at["wakeup_required"] and outs[:1] == [f"ACK {landed}"],
+              f"free == queued/2 ({at['free']} == {at['wmem_queued']}/2) wakes: the first EPOLLOUT at "
+              f"ACK {landed} (EPOLLOUT at {outs})", c.timeline)
+    else:
+        claim(not at["wakeup_required"] and f"ACK {landed}" not in outs and bool(outs),
+              f"free == queued/2 - {below} wakes nobody: no EPOLLOUT at ACK {landed}, one at a later ACK "
+              f"(EPOLLOUT at {outs})", c.timeline)
