@@ -10,11 +10,12 @@ part wrong fails here and not only in a unit test:
 * the threshold itself, ``>=`` and not ``>``: the ACK at which free == queued/2 exactly;
 * a window update that makes the socket writable without freeing any skb (before 5.10
   tcp_check_space() also needed SOCK_QUEUE_SHRUNK, set only when a whole skb was freed:
-  "tcp: remove SOCK_QUEUE_SHRUNK", 0cbe6a8f089e);
+  "tcp: remove SOCK_QUEUE_SHRUNK", 5.10);
 """
 
 import pytest
 
+from harness.cases.scenarios import record_masks
 from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import threshold, writeable
@@ -97,3 +98,41 @@ def test_threshold_boundary(scripted, mode, family, record, below):
         claim(not at["wakeup_required"] and f"ACK {landed}" not in outs and bool(outs),
               f"free == queued/2 - {below} wakes nobody: no EPOLLOUT at ACK {landed}, one at a later ACK "
               f"(EPOLLOUT at {outs})", c.timeline)
+
+
+LOWAT = 8000
+UPDATE_WINDOW = 2000  # two segments in flight: the initial cwnd leaves room for eight more
+
+
+def test_window_update_wakes_without_freeing(scripted, waiter, family, record):
+    """TCP_NOTSENT_LOWAT 8000 and a 2000-byte window: fill until EAGAIN, so that the unsent
+    bytes reach the limit and SOCK_NOSPACE is set.  The peer then opens its window without
+    acknowledging anything (same ACK number): tcp_ack() takes the window update,
+    tcp_data_snd_check() sends the unsent bytes it allows, and tcp_check_space() runs the
+    write-space test although no skb was freed.  Since 5.10 that is enough (notsent * 2 <
+    lowat now holds): EPOLLOUT.  The SOCK_QUEUE_SHRUNK rule of older kernels would wake
+    nobody here."""
+    c = scripted.accept(family, sndbuf=100000, opts=PeerOptions(mss=MSS, window=UPDATE_WINDOW, wscale=0),
+                        waiter=waiter)
+    c.register(M.READINESS)
+    c.wait("epoll_wait after ADD")
+    c.set_notsent_lowat(LOWAT)
+    c.wait("epoll_wait after setting TCP_NOTSENT_LOWAT")
+    c.fill(2 * MSS)
+    c.wait("epoll_wait with the unsent bytes at the limit")
+    before, acked = c.last, c.conn.acked
+    claim(before.notsent * 2 >= LOWAT, f"the unsent bytes ({before.notsent}) are at the limit", c.timeline)
+    c.conn.wait_until_sent(c.sent_end)
+    in_flight = c.conn.received_end - acked
+    c.ack(acked, window=in_flight + before.notsent)
+    c.conn.wait_until_sent(c.sent_end)
+    got = c.wait(None)
+    settle(c.timeline)
+    after = c.last
+    claim(c.conn.acked == acked and after.info["bytes_acked"] == before.info["bytes_acked"],
+          "the window update acknowledged nothing, so it freed no skb", c.timeline)
+    claim(after.notsent * 2 < LOWAT, f"the unsent bytes fell under half the limit ({after.notsent})", c.timeline)
+    claim(bool(got & M.OUT), "the window update alone brings EPOLLOUT", c.timeline)
+    record.fact("notsent_before_after", [before.notsent, after.notsent])
+    record.fact("wmem_queued_before_after", [before.wmem_queued, after.wmem_queued])
+    record_masks(c, record, waiter)
