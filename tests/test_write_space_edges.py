@@ -11,6 +11,11 @@ part wrong fails here and not only in a unit test:
 * a window update that makes the socket writable without freeing any skb (before 5.10
   tcp_check_space() also needed SOCK_QUEUE_SHRUNK, set only when a whole skb was freed:
   "tcp: remove SOCK_QUEUE_SHRUNK", 5.10);
+* TCP_NOTSENT_LOWAT with a blocking writer: sendmsg sleeps once notsent >= lowat
+  (tcp_stream_memory_free(sk, 0)), but the wakeup needs notsent * 2 < lowat
+  ("tcp: reduce POLLOUT events caused by TCP_NOTSENT_LOWAT", 5.0).  An ET waiter cannot
+  tell: its re-poll (tcp_poll(), the half rule too since 5.10) hides an early wakeup; a
+  writer asleep in sk_stream_wait_memory() shows it.
 """
 
 import pytest
@@ -20,6 +25,8 @@ from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import threshold, writeable
 from harness.peers.tunpeer import PeerOptions
+from harness.plugin.pytest_plugin import require
+from harness.sockets.writer import BlockingWriter, waker_runs_first
 
 MSS = 1000
 SNDBUF = 21000
@@ -136,3 +143,66 @@ def test_window_update_wakes_without_freeing(scripted, waiter, family, record):
     record.fact("notsent_before_after", [before.notsent, after.notsent])
     record.fact("wmem_queued_before_after", [before.wmem_queued, after.wmem_queued])
     record_masks(c, record, waiter)
+
+
+LOWAT_WINDOW = 4000  # the peer's window, kept: each ACK of one MSS lets one more MSS out
+LOWAT_TOTAL = 30000
+
+
+def test_notsent_lowat_blocking_writer(scripted, family, record, pytestconfig):
+    """TCP_NOTSENT_LOWAT 8000, window 4000, a blocking send() of 30000 bytes: the writer
+    sleeps once 8000 bytes are unsent.  Each ACK of one MSS sends one more, so the unsent
+    bytes fall 1000 at a time; the writer must wake at the first ACK after which
+    notsent * 2 < lowat by the accounting, not at the first with notsent < lowat, and
+    then write until the limit again.  The same wakeups reach an ET waiter on its socket."""
+    require(pytestconfig, "sched_fifo")
+    c = scripted.accept(family, sndbuf=100000, opts=PeerOptions(mss=MSS, window=LOWAT_WINDOW, wscale=0),
+                        blocking=True, title=f"blocking send({LOWAT_TOTAL}) with TCP_NOTSENT_LOWAT")
+    c.register(M.OUT)
+    c.wait()
+    c.set_notsent_lowat(LOWAT)
+    c.wait("epoll_wait after setting TCP_NOTSENT_LOWAT")
+    wakes: list[int] = []
+    with waker_runs_first() as cpu:
+        w = BlockingWriter(c.sock, LOWAT_TOTAL, cpu=cpu)
+        c.timeline.begin(f"send({LOWAT_TOTAL}) in a thread")
+        w.start()
+        w.settled()
+        c.conn.drain()
+        c.model.sent("blocked", c.snap())
+        while True:
+            c.conn.wait_until_sent(c.sent_end)
+            if c.conn.acked >= c.conn.received_end:
+                if w.done.is_set():
+                    break
+                raise AssertionError(f"nothing left to acknowledge while the writer sleeps\n{c.timeline.render()}")
+            before = None if w.done.is_set() else w.state()
+            ack = c.conn.acked + MSS if c.conn.acked + MSS <= c.conn.received_end else c.conn.received_end
+            required = c.ack(ack)
+            woke = before is not None and w.woke_since(before)
+            c.timeline.check("writer woken", required, woke,
+                             "write-space wakeup: notsent * 2 < lowat" if required else "no write-space wakeup")
+            c.wait(None)  # before the writer runs (waker_runs_first): the state at the wakeup
+            if woke:
+                wakes.append(ack)
+                st = w.settled(since=before.voluntary)
+                c.conn.drain()
+                acct = c.snap()
+                c.timeline.add("note", "writer returned" if st is None else "writer asleep again")
+                if st is not None:
+                    c.model.sent("blocked", acct)
+    w.join()
+    settle(c.timeline)
+    claim(w.result == LOWAT_TOTAL, f"the blocking send returned {LOWAT_TOTAL} (got {w.result!r})", c.timeline)
+    claim(bool(wakes), "the writer was woken by some ACK", c.timeline)
+    first = next(s for s in c.series if s["ack"] == wakes[0])
+    under_limit = [s["ack"] for s in c.series if s["ack"] < wakes[0] and s["notsent"] < LOWAT]
+    claim(first["notsent"] * 2 < LOWAT and bool(under_limit),
+          f"the writer slept on at ACKs {under_limit} (notsent under the limit, not under half of it) and "
+          f"woke at ACK {wakes[0]} with notsent {first['notsent']}", c.timeline)
+    record.fact("mode", "blocking")
+    record.fact("wakes", wakes)
+    record.fact("notsent_at_first_wake", first["notsent"])
+    record.fact("acks_under_limit_before_wake", under_limit)
+    record.fact("notsent_lowat", LOWAT)
+    record.series = c.series
