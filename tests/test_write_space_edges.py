@@ -15,8 +15,15 @@ part wrong fails here and not only in a unit test:
   (tcp_stream_memory_free(sk, 0)), but the wakeup needs notsent * 2 < lowat
   ("tcp: reduce POLLOUT events caused by TCP_NOTSENT_LOWAT", 5.0).  An ET waiter cannot
   tell: its re-poll (tcp_poll(), the half rule too since 5.10) hides an early wakeup; a
-  writer asleep in sk_stream_wait_memory() shows it.
+  writer asleep in sk_stream_wait_memory() shows it;
+* EAGAIN with both send queues empty (TCP memory pressure: tcp_sendmsg_locked() calls
+  sk->sk_write_space() itself then, "tcp: ensure epoll edge trigger wakeup when write queue
+  is empty", 4.4), which needs the global net.ipv4.tcp_mem lowered: only in the suite's
+  own guest kernels.
 """
+
+import socket
+import struct
 
 import pytest
 
@@ -25,6 +32,7 @@ from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import threshold, writeable
 from harness.peers.tunpeer import PeerOptions
+from harness.plugin.own_kernel import global_sysctl, own_kernel_reason, tcp_mem_pages
 from harness.plugin.pytest_plugin import require
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
@@ -206,3 +214,58 @@ def test_notsent_lowat_blocking_writer(scripted, family, record, pytestconfig):
     record.fact("acks_under_limit_before_wake", under_limit)
     record.fact("notsent_lowat", LOWAT)
     record.series = c.series
+
+
+SO_SNDBUFFORCE = 32
+BALLAST = 4 << 20  # bytes queued on another connection: more than any per-cpu reserve of
+# tcp_memory_allocated (SK_MEMORY_PCPU_RESERVE, 1 MB, since 6.0), so the global count moves
+
+
+def _sockstat_tcp_pages() -> int:
+    with open("/proc/net/sockstat") as f:
+        return tcp_mem_pages(f.read())
+
+
+def test_eagain_with_empty_queues_wakes(scripted, waiter, family, record):
+    """Under TCP memory pressure past the hard limit, __sk_mem_raise_allocated() refuses the
+    first skb of a send() on a socket with nothing queued (its sk_wmem_queued + size stays
+    under the locked sndbuf, so no forced charge): EAGAIN with both send queues empty.
+    tcp_sendmsg_locked() then calls sk_stream_write_space() itself, which finds the empty
+    socket writable, clears SOCK_NOSPACE and wakes: an ET waiter gets EPOLLOUT with no ACK.
+
+    The hard limit is the global net.ipv4.tcp_mem: lowered to one page below what TCP holds
+    (a ballast connection keeps several MB queued), only inside the suite's own guest."""
+    reason = own_kernel_reason()
+    if reason is not None:
+        pytest.skip("needs the global net.ipv4.tcp_mem lowered, which the suite does only in its own guest "
+                    f"kernels (python -m harness.guests), never on a shared host: {reason}")
+    c = scripted.accept(family, sndbuf=SNDBUF, opts=PeerOptions(mss=MSS, window=WINDOW, wscale=0), waiter=waiter)
+    c.register(M.READINESS)
+    c.wait("epoll_wait after ADD")
+    c.wait("epoll_wait again")
+    ballast = scripted.accept(family, opts=PeerOptions(mss=MSS, window=WINDOW, wscale=0), title="ballast")
+    ballast.sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, BALLAST)
+    ballast.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    while True:
+        try:
+            ballast.sock.send(b"m" * 65536, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            break
+    pages = _sockstat_tcp_pages()
+    c.timeline.begin(f"ballast queued {ballast.snap().wmem_queued} bytes: TCP holds {pages} pages")
+    claim(pages >= 2, f"the ballast made TCP hold pages ({pages})", c.timeline)
+    limit = pages - 1
+    with global_sysctl("net.ipv4.tcp_mem", f"{limit} {limit} {limit}") as orig:
+        c.timeline.add("note", f"net.ipv4.tcp_mem {orig!r} -> '{limit} {limit} {limit}' (restored after the send)")
+        before = c.snap()
+        result = c.send(MSS)
+    after = c.last
+    got = c.wait("epoll_wait after the EAGAIN")
+    settle(c.timeline)
+    claim(before.wmem_queued == 0 and before.outq == 0, "both send queues were empty before the send", c.timeline)
+    claim(result == "eagain" and after.wmem_queued == 0,
+          f"the send under memory pressure failed with EAGAIN and queued nothing (got {result})", c.timeline)
+    claim(bool(got & M.OUT), "the EAGAIN itself brings EPOLLOUT (no ACK was sent)", c.timeline)
+    record.fact("tcp_pages_held", pages)
+    record.fact("tcp_mem_during_send", limit)
+    record_masks(c, record, waiter)
