@@ -42,17 +42,18 @@ WINDOW = 8000  # the peer's window, under the initial cwnd: all of it is sent at
 # its right edge fixed, so they free skbs and send nothing
 
 
-def _boundary_target(prev, now, below: int) -> int | None:
+def _boundary_target(now, freed: list[int], below: int) -> int | None:
     """The sndbuf that makes the next ACK leave free == queued/2 - ``below``, if that ACK
-    frees what the previous one freed, or None when no such sndbuf is fit.
+    frees what the ACK before the last one freed (skbs alternate between one MSS and more:
+    an ACK trims a part, the next frees the rest with its head), or None when unfit.
 
     sk_sndbuf is twice the SO_SNDBUF value, so only even targets are reachable; the target
     must leave the socket unwritable now, or the setsockopt itself would wake the writer.
     """
-    freed = prev.wmem_queued - now.wmem_queued
-    if freed <= 0:
+    expect = freed[-2] if len(freed) >= 2 else freed[-1]
+    if expect <= 0:
         return None
-    q = now.wmem_queued - freed
+    q = now.wmem_queued - expect
     target = q + (q >> 1) - below
     if target % 2 or target - now.wmem_queued >= now.wmem_queued >> 1:
         return None
@@ -63,7 +64,7 @@ def _boundary_target(prev, now, below: int) -> int | None:
 def test_threshold_boundary(scripted, mode, family, record, below):
     """Fill until EAGAIN, then ACK one MSS at a time with the peer's right edge fixed, so
     every ACK frees queued bytes and sends nothing.  Before an ACK, SO_SNDBUF is set (from
-    what the previous ACK freed, read from SO_MEMINFO) so that the coming ACK leaves
+    what the ACKs before freed, read from SO_MEMINFO) so that the coming ACK leaves
     free == queued/2 exactly, or 2 bytes short of it.  sk_stream_min_wspace() is
     ``queued >> 1`` and the test ``>=``: on the boundary the ACK wakes the writer, 2 bytes
     short it does not (the next ACK does).  The setsockopt before it, on a socket still
@@ -73,19 +74,20 @@ def test_threshold_boundary(scripted, mode, family, record, below):
     c.run_out_of_space("eagain")
     since = c.timeline.step
     edge = c.conn.acked + WINDOW
-    landed, tried, prev = None, [], None
+    landed, tried, freed = None, [], []
     while c.conn.acked + MSS <= c.conn.received_end:
         now = c.last
-        target = _boundary_target(prev, now, below) if prev is not None and landed is None else None
+        target = _boundary_target(now, freed, below) if freed and landed is None else None
         if target is not None and not writeable(now, True):
             tried.append(target)
             c.set_sndbuf(target // 2)
             c.wait(None)
-        prev = c.last
+        before = c.last.wmem_queued
         ack = c.conn.acked + MSS
         c.ack(ack, window=edge - ack)
         c.wait(None)
         s = c.last
+        freed.append(before - s.wmem_queued)
         if landed is None and s.free == threshold(s) - below and s.wmem_queued < s.sndbuf:
             landed = ack
         if writeable(s, True):
@@ -94,9 +96,9 @@ def test_threshold_boundary(scripted, mode, family, record, below):
             c.timeline.add("note", "writable before the boundary was hit: run out of space again")
             c.fill()
             c.wait("epoll_wait while out of space")
-            prev = None
     settle(c.timeline)
     record.fact("sndbuf_tried", tried)
+    record.fact("freed_per_ack", freed)
     record.series = c.series
     claim(landed is not None, f"some ACK left free == queued/2 - {below} exactly (sndbuf tried: {tried})",
           c.timeline)
@@ -244,7 +246,9 @@ def test_memory_pressure_on_an_empty_socket(own_kernel, jumbo_link, scripted, wa
     tcp_sendmsg_locked() calls sk_stream_write_space() itself (4.4), which finds the empty
     socket writable and wakes: EPOLLOUT with no ACK.  With it, the send makes progress (a
     short write) and, with nothing sent and nothing acknowledged, nothing wakes.  Either way
-    the rule is applied to the send's observed result; the report says which one happened."""
+    the rule is applied to the send's observed result; the report says which one happened.
+    (Debian 5.10.262 and 6.12 both force progress: there the direct wakeup is unreachable by
+    memory pressure, and the scenario pins the forced progress instead.)"""
     opts = PeerOptions(mss=JUMBO - 40, window=0, wscale=0)
     c = scripted.accept(family, sndbuf=SNDBUF, opts=opts, waiter=waiter)
     c.register(M.READINESS)
@@ -275,8 +279,9 @@ def test_memory_pressure_on_an_empty_socket(own_kernel, jumbo_link, scripted, wa
               "EAGAIN with both queues empty wakes at once: EPOLLOUT without any ACK", c.timeline)
         record.fact("empty_socket_under_pressure", "EAGAIN with empty queues, woken directly")
     else:
-        claim(after.wmem_queued > 0 and not got & M.OUT,
-              "a short write under pressure with nothing sent or acknowledged wakes nobody", c.timeline)
+        claim(after.wmem_queued > 0 and (waiter != "ET" or not got & M.OUT),
+              "the kernel forced progress (a short write), and with nothing sent or acknowledged no "
+              "wakeup follows (ET silent; the others report the writable socket)", c.timeline)
         record.fact("empty_socket_under_pressure", f"forced progress: {after.outq} bytes queued, no wakeup")
     record.fact("tcp_pages_held", pages)
     record.fact("tcp_mem_during_send", limit)
