@@ -14,6 +14,7 @@ RULES = "harness/model/rules.py"
 EPOLLOUT = "tests/test_epollout.py"
 WRITERS = "tests/test_writers.py"
 EDGES = "tests/test_write_space_edges.py"
+STATE = "tests/test_state.py"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,22 @@ MUTANTS: tuple[Mutant, ...] = (
            '        self._wake_all(M.KEY_ANY, "state change")\n',
            "        pass\n",
            (EPOLLOUT,), "first_epollout_after_connect and ipv4 and cubic"),
+    Mutant("oneshot-never-disarms", "EPOLLONESHOT keeps reporting without EPOLL_CTL_MOD", RULES,
+           "            self.oneshot_disarmed = True\n",
+           "            pass\n",
+           ("tests/test_epoll_objects.py",), "oneshot and ipv4"),
+    Mutant("fin-without-rdhup", "a peer FIN reports EPOLLIN but not EPOLLRDHUP", RULES,
+           "            mask |= M.IN | M.RDHUP\n",
+           "            mask |= M.IN\n",
+           (STATE,), "peer-fin and ipv4"),
+    Mutant("error-not-polled", "a pending sk_err does not show as EPOLLERR", RULES,
+           "        if sk.err:\n            mask |= M.ERR\n",
+           "        if sk.err:\n            pass\n",
+           ("tests/test_connect.py",), "refused and ipv4"),
+    Mutant("rcvlowat-ignored", "tcp_poll() reports EPOLLIN below SO_RCVLOWAT", RULES,
+           "            if acct.inq >= max(1, acct.rcvlowat):\n",
+           "            if acct.inq >= 1:\n",
+           ("tests/test_readers.py",), "rcvlowat and ipv4"),
     # -- the observation layer -----------------------------------------------------------------
     Mutant("stale-accounting", "each step reuses the accounting read at an earlier step", "harness/cases/case.py",
            "        s = snapshot(self.sock)\n        if self.notsent_lowat_sysctl",
