@@ -81,6 +81,8 @@ def test_threshold_boundary(scripted, mode, family, record, below):
         if target is not None and not writeable(now, True):
             tried.append(target)
             c.set_sndbuf(target // 2)
+            claim(c.last.sndbuf == target, f"sk_sndbuf took the value asked for ({c.last.sndbuf} vs {target}: "
+                  "net.core.wmem_max caps SO_SNDBUF)", c.timeline)
             c.wait(None)
         before = c.last.wmem_queued
         ack = c.conn.acked + MSS
