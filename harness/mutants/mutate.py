@@ -49,7 +49,8 @@ def first_failure(junit_xml: str) -> str:
 
 
 # pytest's exit codes (pytest.ExitCode): 0 all passed, 1 some failed, 2 interrupted,
-# 3 internal error, 4 usage error, 5 no tests collected.
+# 3 internal error, 4 usage error, 5 no tests collected; and the runner's own timeout.
+TIMED_OUT = 124
 def judge(mutant: Mutant, returncode: int, junit_xml: str, seconds: float) -> Outcome:
     """A run's verdict on a mutant: killed only by a failing test, never by a broken run."""
     if returncode == 0:
@@ -58,7 +59,7 @@ def judge(mutant: Mutant, returncode: int, junit_xml: str, seconds: float) -> Ou
         who = first_failure(junit_xml) if junit_xml else ""
         return Outcome(mutant.name, mutant.what, "killed", who or "a test failed", seconds)
     why = {2: "run interrupted or collection failed", 3: "pytest internal error", 4: "usage error",
-           5: "no test selected"}.get(returncode, f"exit code {returncode}")
+           5: "no test selected", TIMED_OUT: "the run timed out"}.get(returncode, f"exit code {returncode}")
     return Outcome(mutant.name, mutant.what, "broken", why, seconds)
 
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .catalogue import MUTANTS, Mutant, baseline_args
-from .mutate import DoesNotApply, Outcome, apply, first_failure, judge, table
+from .mutate import TIMED_OUT, DoesNotApply, Outcome, apply, first_failure, judge, table
 
 REPO = Path(__file__).resolve().parents[2]
 SKIP = {".git", ".venv", ".cache", ".stamps", "reports", "results", "build", "__pycache__", ".pytest_cache"}
@@ -59,7 +59,7 @@ def pytest_run(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[int,
         rc = subprocess.run(cmd, cwd=copy, env=_env(copy), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, timeout=timeout).returncode
     except subprocess.TimeoutExpired:
-        rc = 2
+        rc = TIMED_OUT
     seconds = time.monotonic() - t0
     return rc, junit.read_text() if junit.exists() else "", seconds
 

@@ -32,7 +32,7 @@ def test_first_failure_names_the_test_and_the_divergence():
                                     "epoll_wait(ET) required -, observed OUT")
 
 
-@pytest.mark.parametrize("rc, status", [(0, "survived"), (1, "killed"), (2, "broken"), (5, "broken")])
+@pytest.mark.parametrize("rc, status", [(0, "survived"), (1, "killed"), (2, "broken"), (5, "broken"), (124, "broken")])
 def test_only_a_failing_test_kills(rc, status):
     assert judge(M, rc, JUNIT if rc == 1 else "", 1.0).status == status
 
