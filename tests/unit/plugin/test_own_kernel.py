@@ -1,8 +1,10 @@
 """Deciding that the suite owns its kernel: all three facts or nothing, and no write otherwise."""
 
+from pathlib import Path
+
 import pytest
 
-from harness.guests import stage2
+from harness.guests import stage2, vm
 from harness.plugin import own_kernel as K
 
 GUEST_MOUNTS = "none / virtiofs ro,relatime 0 0\nproc /proc proc rw 0 0\n"
@@ -28,6 +30,10 @@ def test_any_missing_fact_means_not_ours(env, hostname, mounts, why):
 def test_the_guest_init_sets_the_hostname_checked_here():
     init = stage2.render_init("/out", "/mod", "true", "/repo", {})
     assert f"echo {K.GUEST_HOSTNAME} >/proc/sys/kernel/hostname" in init
+
+
+def test_the_guest_runner_names_the_release_in_the_variable_checked_here():
+    assert f'"{K.GUEST_ENV}": kernel.release' in Path(vm.__file__).read_text()
 
 
 def test_global_sysctl_refuses_outside_a_guest(monkeypatch, tmp_path):
