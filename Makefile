@@ -13,7 +13,7 @@ DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium qemu
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench kernels compare bench-kernels clean
+.PHONY: all setup test unit report bench kernels compare bench-kernels mutants clean
 
 all: test
 
@@ -74,6 +74,12 @@ compare: setup
 ## Boot-to-results time per kernel and in total, for the whole suite.
 bench-kernels: setup
 	$(PY) -m harness.guests run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+
+## The semantic mutation check: each mutant of the model or the observation layer, applied
+## alone to a scratch copy, must make the scenarios fail (MUTANTS_ARGS="--full" for the whole
+## host suite per mutant, or mutant names to run only those).
+mutants: setup
+	$(PY) -m harness.mutants $(MUTANTS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info

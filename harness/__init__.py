@@ -11,6 +11,8 @@ Rooms, lowest first; a room imports only the rooms listed for it (checked by
 - ``plugin``: the pytest plugin and fixtures: capabilities, pacing, the session's report.
 - ``reporting``: the JSON report, the table and the cross-kernel comparison.
 - ``guests``: Debian kernels fetched and booted under QEMU, and the runs inside them.
+- ``mutants``: the semantic mutation check (``make mutants``); it treats the repository as
+  text and pytest as a command, so it imports nothing else of the harness.
 
 ``cli`` (``python -m harness``) and ``bench`` (``make bench``) sit on top and may use any room.
 """

@@ -15,12 +15,13 @@ accounting: the report records it (``waking_ack``), the test derives it.
 
 import pytest
 
+from harness.cases.blocking import ack_blocked_writer, start_blocked_writer
 from harness.cases.case import Case
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
 from harness.model import masks as M
 from harness.peers.tunpeer import PeerOptions
 from harness.plugin.pytest_plugin import require
-from harness.sockets.writer import BlockingWriter, waker_runs_first
+from harness.sockets.writer import waker_runs_first
 
 SEED_PEER = PeerOptions(mss=1000, window=50000, wscale=0)
 SEED_SNDBUF = 21000
@@ -62,30 +63,13 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
     c.wait()
     wakes: list[int] = []
     with waker_runs_first() as cpu:
-        w = BlockingWriter(c.sock, SEED_TOTAL, cpu=cpu)
-        c.timeline.begin(f"send({SEED_TOTAL}) in a thread")
-        w.start()
-        w.settled()
-        c.conn.drain()
-        c.model.sent("blocked", c.snap())
+        w = start_blocked_writer(c, SEED_TOTAL, cpu)
         accepted_before_block = c.last.outq
         c.timeline.add("note", f"writer asleep in sk_stream_wait_memory after {accepted_before_block} bytes")
 
         def on_ack(ack: int) -> None:
-            before = None if w.done.is_set() else w.state()
-            required = c.ack(ack)
-            woke = before is not None and w.woke_since(before)
-            c.timeline.check("writer woken", required, woke,
-                             "write-space wakeup" if required else "no write-space wakeup")
-            c.wait(None)  # before the writer runs (waker_runs_first): the state at the wakeup
-            if woke:
+            if ack_blocked_writer(c, w, ack):
                 wakes.append(ack)
-                st = w.settled(since=before.voluntary)
-                c.conn.drain()
-                acct = c.snap()
-                c.timeline.add("note", "writer returned" if st is None else "writer asleep again")
-                if st is not None:
-                    c.model.sent("blocked", acct)
 
         seed_script(c, on_ack)
     w.join()

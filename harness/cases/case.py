@@ -130,11 +130,13 @@ class Case(Sending, StateSteps, MultiWatch):
     def ack(self, rel_ack: int, window: int | None = None) -> bool:
         """The peer acknowledges up to ``rel_ack``; returns whether the model saw a wakeup."""
         self.timeline.begin(f"ACK {rel_ack}")
-        prev = self.last
+        prev, acked_before = self.last, self.conn.acked
         self.conn.ack(rel_ack, window)
         self.conn.drain()
         acct = self.snap()
-        freed = prev is not None and acct.wmem_queued < prev.wmem_queued
+        # SOCK_QUEUE_SHRUNK (before 5.10) is set when the ACK frees an acknowledged skb; a
+        # window update acknowledges nothing, although splitting skbs to send can shrink queued.
+        freed = prev is not None and rel_ack > acked_before and acct.wmem_queued < prev.wmem_queued
         woke = self.model.acked(acct, freed)
         self.series.append({"ack": rel_ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
                             "notsent": acct.notsent,

@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "plugin": {"model", "record", "sockets", "peers", "cases", "reporting", "netns"},
     "reporting": {"model", "record"},
     "guests": {"model", "record"},
+    "mutants": set(),
     "netns": set(),
     "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "netns"},
 }
