@@ -129,6 +129,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A capability marker is a requirement: skip (or fail) before the test starts."""
     need = markers.required(item)
     if need:
+        if "record" in item.fixturenames and RECORD not in item.stash:
+            # a skipped scenario is still a result of the report, as when a fixture skips
+            item.stash[RECORD] = Record(*_names(item), _params(item))
         require(item.config, *need)
 
 
@@ -181,9 +184,9 @@ def _params(item: pytest.Item) -> dict[str, Any]:
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Record:
     """Facts of the running scenario for the report (``record.fact(...)``), and its timelines."""
-    topic, scenario = _names(request.node)
-    rec = Record(topic, scenario, _params(request.node))
-    request.node.stash[RECORD] = rec
+    rec = request.node.stash.get(RECORD, None)
+    if rec is None:
+        rec = request.node.stash[RECORD] = Record(*_names(request.node), _params(request.node))
     return rec
 
 

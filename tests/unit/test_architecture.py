@@ -24,8 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "plugin": {"model", "record", "sockets", "peers", "cases", "reporting", "netns"},
     "reporting": {"model", "record"},
     "guests": {"model", "record"},
+    "frontdoor": {"model", "record", "reporting", "guests"},
     "netns": set(),
-    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "netns"},
+    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "frontdoor", "netns"},
 }
 TOP_MODULES = {"harness", "harness.__main__", "harness.cli", "harness.bench"}
 
