@@ -50,7 +50,9 @@ def pytest_command(report: str, captures: str, extra: list[str], keep: bool) -> 
     if keep:
         cmd.append("--keep-captures")
     cmd += extra
-    if not names_paths(extra):
+    if names_paths(extra):
+        cmd.append("--partial-report")
+    else:
         cmd += SCENARIOS
     return cmd
 

@@ -83,6 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "around the step that matters; '--timelines full' prints every step, failures too")
     g.addoption("--strict-skips", action="store_true", default=os.environ.get("EPS_STRICT") == "1",
                 help="a missing capability fails the test instead of skipping it (also EPS_STRICT=1)")
+    g.addoption("--partial-report", action="store_true",
+                help="this run covers part of the suite (epoll-semantics run sets it when files are "
+                     "named): the report goes under partial/ beside --report-json's path")
     g.addoption("--report-label", default=os.environ.get("EPS_REPORT_LABEL", "host"),
                 help="where this run happens: host, guest, ... (recorded in the report)")
 
@@ -287,9 +290,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     st = state(session.config)
     config = session.config
-    base = str(config.invocation_params.dir)
     sc = scope.Scope(collected=len(session.items), deselected=st.deselected, ran=st.finished,
-                     narrowed=scope.narrowed([os.path.join(base, a) for a in config.args]),
+                     narrowed=config.getoption("--partial-report"),
                      last_failed=bool(config.getoption("lf", False) or config.getoption("stepwise", False)))
     if not st.results:
         st.report_lines.append(f"report: nothing ran, so no report was written; {path} is unchanged")

@@ -8,7 +8,6 @@ writes no report at all.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ class Scope:
     collected: int       # items left after deselection
     deselected: int      # by -k, -m, --lf, --deselect
     ran: int             # items that produced a result
-    narrowed: bool       # a file or node id on the command line instead of a directory
+    narrowed: bool       # files or node ids named instead of the suite (--partial-report)
     last_failed: bool    # --lf / --ff / --sw reorder or cut the selection
 
     @property
@@ -33,11 +32,6 @@ class Scope:
         if self.ran < self.collected:
             return f"stopped after {self.ran} of {self.collected}"
         return None
-
-
-def narrowed(args: list[str]) -> bool:
-    """Whether any command-line path names less than a directory."""
-    return any(not os.path.isdir(a.split("::", 1)[0]) or "::" in a for a in args)
 
 
 def partial_path(report_path: str) -> str:
