@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .report import KEY_FACTS, _fact
+from .report import _fact
 
 WAITERS = ("ET", "LT", "poll", "select")
 MAX_LINES = 60
 BAD = ("fail", "error")
+# The fact that says most about a scenario, first: which ACK woke the writer.
+HEADLINE_FACTS = ("waking_ack", "attributed_ack", "bytes_before_eagain", "bytes_before_block",
+                  "wmem_queued_at_wake", "sndbuf_at_wake")
 
 
 def waiter_of(r: dict) -> str:
@@ -45,11 +48,11 @@ def cell(verdicts: list[str]) -> str:
 def headline(results: list[dict]) -> str:
     bad = next((r for r in results if r["verdict"] in BAD), None)
     if bad is not None:
-        return (bad.get("reason") or bad["verdict"]).splitlines()[0]
+        return (bad.get("reason") or bad["verdict"]).splitlines()[0].removeprefix("Failed: ")
     finding = next((r["finding"] for r in results if r.get("finding")), None)
     if finding:
         return "FINDING: " + finding
-    for name in KEY_FACTS:
+    for name in HEADLINE_FACTS:
         values = [r.get("facts", {}).get(name) for r in results]
         values = [v for v in values if v is not None]
         if values:
