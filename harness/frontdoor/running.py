@@ -57,6 +57,12 @@ def pytest_command(report: str, captures: str, extra: list[str], keep: bool) -> 
     return cmd
 
 
+def seen_from_repo(path: str | Path) -> str:
+    """A path as pytest, running in the repository, should be given it: relative when inside."""
+    full = os.path.abspath(path)
+    return os.path.relpath(full, REPO) if Path(full).is_relative_to(REPO) else full
+
+
 def closing_line(rc: int, doc: dict | None, report: str) -> str:
     if rc == 5 or (doc is None and rc == 0):
         return f"NOTHING RAN: no case was selected (exit {rc or 5}); {report} is unchanged"
@@ -85,7 +91,7 @@ def run_run(args: argparse.Namespace) -> int:
     report = str(reports / f"{os.uname().release}.json")
     partial = str(reports / "partial" / f"{os.uname().release}.json")
     started = time.time()
-    rc = subprocess.call(pytest_command(os.path.abspath(report), os.path.abspath(reports / "captures"),
+    rc = subprocess.call(pytest_command(seen_from_repo(report), seen_from_repo(reports / "captures"),
                                         args.pytest_args, args.keep_captures), cwd=REPO)
     written = next((p for p in (report, partial) if os.path.isfile(p) and os.path.getmtime(p) >= started), None)
     doc = None
