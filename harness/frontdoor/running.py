@@ -2,8 +2,9 @@
 
 ``run`` is pytest on the scenarios with the report options set, any pytest argument passed
 through; afterwards it prints the one-screen summary of what it wrote and, on its last line,
-what happened.  Its exit code is pytest's: 0 all passed or skipped, 1 a case failed or
-errored, 5 nothing was selected, 2-4 an interrupted run or a usage error.  A subset's report
+what happened.  Its exit code is pytest's: 0 all passed (or some skipped), 1 a case failed
+or errored, 5 nothing was selected or every case skipped, 2-4 an interrupted run or a usage
+error.  A subset's report
 goes to ``reports/partial/`` and never replaces the full one (harness.plugin.scope).
 
 ``kernels`` checks every spec first (exit 2 at once, nothing written, for none or a bad
@@ -69,6 +70,8 @@ def closing_line(rc: int, doc: dict | None, report: str) -> str:
     if rc in NOT_RUN:
         return f"NOT RUN: {NOT_RUN[rc]} (pytest exit {rc}); see above"
     counts = count_line(doc["results"]) if doc else "no report"
+    if rc == 0 and doc and doc["results"] and all(r["verdict"] == "skip" for r in doc["results"]):
+        return f"NOTHING RAN: every case was skipped ({counts}; the capabilities line says what is missing) (exit 5)"
     if rc == 0:
         return f"PASSED: {counts} (exit 0); report {report}"
     return f"FAILED: {counts} (exit {rc}); `{PROG} explain KEY` shows a case's trimmed timeline"
@@ -102,8 +105,9 @@ def run_run(args: argparse.Namespace) -> int:
             print(f"{PROG} run: error: {exc}", file=sys.stderr)
             return rc or 2
         print(summary(doc, width=width(), max_lines=52))
-    print(closing_line(rc, doc, written or report))
-    return rc if rc else 0
+    line = closing_line(rc, doc, written or report)
+    print(line)
+    return 5 if rc == 0 and line.startswith("NOTHING RAN") else rc
 
 
 def configure_kernels(parser: argparse.ArgumentParser) -> None:

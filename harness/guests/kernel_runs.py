@@ -115,7 +115,11 @@ def check_specs(specs: list[str]) -> str | None:
     for spec in specs:
         try:
             if local.is_path(spec):
-                local.from_path(spec)
+                k = local.from_path(spec)
+                hidden = hidden_in_guest(Path(k.root), kernels.REPO)
+                if hidden and (k.modules_dir / "modules.dep").is_file():
+                    return (f"{spec}: its modules ({k.modules_dir}) are under {hidden}, which the guest "
+                            "covers with a tmpfs: move them, or set EPS_CACHE elsewhere for a build tree")
             else:
                 kernels.suites_for(spec)
         except (kernels.FetchError, OSError) as e:

@@ -33,6 +33,7 @@ def test_the_closing_line_is_honest():
     assert running.closing_line(5, None, "r.json").startswith("NOTHING RAN")
     assert running.closing_line(0, {"results": [{"verdict": "pass"}]}, "r.json").startswith("PASSED: 1 passed")
     assert running.closing_line(4, None, "r.json").startswith("NOT RUN: pytest refused its arguments")
+    assert running.closing_line(0, {"results": [{"verdict": "skip"}]}, "r.json").startswith("NOTHING RAN: every")
 
 
 def test_kernels_refuses_an_empty_list_at_once(tmp_path, capsys):
