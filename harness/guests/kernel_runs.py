@@ -131,7 +131,7 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     """Fetch and boot one kernel; return its summary record (never raises for infra trouble)."""
     tag = f"[{i}/{n}] {spec}"
     rec: dict = {"spec": spec}
-    say(f"{tag}: fetching")
+    say(f"{tag}: {'reading' if local.is_path(spec) else 'fetching'}")
     t0 = time.monotonic()
     try:
         k = obtain(spec, args, log=lambda m: say(f"{tag}: {m}"))
@@ -142,7 +142,8 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     rec.update(release=k.release, package=k.package, version=k.version, suite=k.suite,
                download_seconds=k.download_seconds)
     say(f"{tag}: {k.release} ({k.version}, {k.suite})"
-        + (f" fetched in {k.download_seconds:.1f}s" if k.download_seconds else " from the cache"))
+        + (f" fetched in {k.download_seconds:.1f}s" if k.download_seconds
+           else "" if k.suite == "local" else " from the cache"))
     tag = f"[{i}/{n}] {k.release}"
     accel = vm.choose_accel(k, kernels.cache_dir(), args.accel)
     out = out_root / k.release
