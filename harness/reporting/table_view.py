@@ -10,8 +10,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from .report import KEY_FACTS, _fact
-from .summary import BAD, head_lines, waiter_of
+from .report import _fact
+from .summary import BAD, HEADLINE_FACTS, head_lines, waiter_of
 
 
 def select(results: list[dict], topic: str | None = None, failed: bool = False,
@@ -28,34 +28,42 @@ def select(results: list[dict], topic: str | None = None, failed: bool = False,
 
 def full_table(doc: dict[str, Any], width: int = 120, *, full: bool = True, topic: str | None = None,
                failed: bool = False, key: str | None = None) -> str:
+    """The rows, failures first; fact columns are added while they fit in ``width``, the
+    rest of a row's facts (and its reason) are wrapped under it with ``full``."""
     rows = select(doc.get("results", []), topic, failed, key)
     rows = sorted(rows, key=lambda r: (r["verdict"] not in BAD, r["key"]))
-    facts_of = [(r, {k: r.get("facts", {}).get(k) for k in KEY_FACTS}) for r in rows]
-    shown = [k for k in KEY_FACTS if any(f[k] is not None for _, f in facts_of)]
-    head = ("result", "waiter", "verdict", *shown)
-    cells = [(r["key"], waiter_of(r), r["verdict"].upper(), *(_fact(f[k]) for k in shown)) for r, f in facts_of]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *cells)] if cells else [len(h) for h in head]
-    # the key column gives way first when the terminal is narrow
-    fixed = sum(widths[1:]) + 2 * (len(widths) - 1)
-    widths[0] = max(20, min(widths[0], width - fixed))
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = head_lines(doc) + [fmt.format(*head).rstrip()]
+    cells = {k: [_fact(r.get("facts", {}).get(k)) for r in rows] for k in HEADLINE_FACTS
+             if any(r.get("facts", {}).get(k) is not None for r in rows)}
+    keys = [r["key"] for r in rows]
+    key_w = max(20, min(max((len(k) for k in keys), default=6), width // 2))
+    fixed = [("waiter", [waiter_of(r) if waiter_of(r) != "other" else str(r.get("mode", "-")) for r in rows]), ("verdict", [r["verdict"].upper() for r in rows])]
+    columns, used = [], key_w
+    for name, values in fixed + list(cells.items()):
+        w = max(len(name), *(len(v) for v in values)) if values else len(name)
+        if used + 2 + w > width and name not in ("waiter", "verdict"):
+            continue
+        columns.append((name, values, w))
+        used += 2 + w
+    fmt = "  ".join([f"{{:<{key_w}}}"] + [f"{{:<{w}}}" for _, _, w in columns])
     indent = " " * 4
-    for (r, _), row in zip(facts_of, cells):
-        name = row[0] if len(row[0]) <= widths[0] else row[0][:widths[0] - 1] + "~"
-        lines.append(fmt.format(name, *row[1:]).rstrip())
+    lines = [part for line in head_lines(doc) for part in textwrap.wrap(line, width, subsequent_indent=indent)]
+    lines.append(fmt.format("result", *(n for n, _, _ in columns)).rstrip())
+    shown = {n for n, _, _ in columns}
+    for i, r in enumerate(rows):
+        name = keys[i] if len(keys[i]) <= key_w else keys[i][:key_w - 1] + "~"
+        lines.append(fmt.format(name, *(values[i] for _, values, _ in columns)).rstrip())
         if not full:
             continue
         extra = []
-        if len(row[0]) > widths[0]:
-            extra.append(row[0])
+        if len(keys[i]) > key_w:
+            extra.append(keys[i])
         if r["verdict"] != "pass" and r.get("reason"):
             extra.append("reason: " + r["reason"].splitlines()[0])
         if r.get("finding"):
             extra.append("FINDING: " + r["finding"])
-        other = {k: v for k, v in r.get("facts", {}).items() if k not in KEY_FACTS}
+        other = {k: v for k, v in r.get("facts", {}).items() if k not in shown}
         if other:
-            extra.append(" ".join(f"{k}={_fact(v)}" for k, v in other.items()))
+            extra.append(" ".join(f"{k}={_fact(v)}" for k, v in other.items() if v is not None))
         for text in extra:
             lines += textwrap.wrap(text, width=max(40, width), initial_indent=indent, subsequent_indent=indent + "  ")
     lines.append(f"{len(rows)} of {len(doc.get('results', []))} results")
