@@ -1,7 +1,8 @@
 """The commands that read reports: summary, table, show, explain, compare.
 
-Without a file they read this kernel's report, ``reports/<uname -r>.json`` (or, when only a
-subset ran, ``reports/partial/<uname -r>.json``).  A KEY is a result's key or any unique part
+Without a file they read this kernel's newest report: ``reports/<uname -r>.json``, or
+``reports/partial/<uname -r>.json`` when a subset ran since (``explain`` and ``show`` look for
+the key in both).  A KEY is a result's key or any unique part
 of it (or of its pytest node id); several matches are listed, and none is exit 2.
 """
 
@@ -28,12 +29,15 @@ def width() -> int:
     return max(80, shutil.get_terminal_size((120, 40)).columns)
 
 
-def default_report(reports: str = "reports") -> str:
+def candidates(reports: str = "reports") -> list[str]:
+    """This kernel's reports, the newest first: the full one and the last subset's."""
     full = Path(reports) / f"{os.uname().release}.json"
-    partial = Path(reports) / "partial" / full.name
-    if not full.is_file() and partial.is_file():
-        return str(partial)
-    return str(full)
+    found = [p for p in (full, Path(reports) / "partial" / full.name) if p.is_file()]
+    return [str(p) for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)] or [str(full)]
+
+
+def default_report(reports: str = "reports") -> str:
+    return candidates(reports)[0]
 
 
 def add_report_arg(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +96,15 @@ def find(doc: dict, key: str) -> list[dict]:
 
 
 def _one(args: argparse.Namespace, command: str) -> tuple[dict, dict] | None:
+    if args.report is None:
+        # the last subset's report first when it is newer; the key may be in either
+        for path in candidates():
+            try:
+                if find(load_report(path), args.key):
+                    args.report = path
+                    break
+            except ReportError:
+                continue
     doc = _load(args, command)
     if doc is None:
         return None
@@ -133,6 +146,7 @@ def run_explain(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     for t in row["timelines"]:
         print(explain(Timeline.from_dict(t), full=args.full, capture=row.get("capture") or r.get("capture")))
+    print(f"report: {args.report}")
     return EXIT_OK
 
 
@@ -169,6 +183,7 @@ def run_show(args: argparse.Namespace) -> int:
             print(fmt.format(*(str(s.get(c, "-")) for c in cols)))
     if r.get("capture"):
         print(f"packets: {r['capture']}")
+    print(f"report: {args.report}")
     return EXIT_OK
 
 
