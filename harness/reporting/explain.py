@@ -70,6 +70,17 @@ def rule_numbers(snap: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _numbers(tl: Timeline, e: Entry) -> str:
+    """A wakeup's numbers, from the accounting read at its step."""
+    if not e.text.startswith("write-space wakeup"):
+        return ""
+    snap = accounting_at(tl, e.step)
+    if snap is None:
+        return ""
+    queued = snap.get("wmem_queued", 0) or 0
+    return f" (queued {queued}, free {snap.get('sndbuf', 0) - queued}, threshold queued/2 = {queued >> 1})"
+
+
 def _entry_line(tl: Timeline, e: Entry, mark: bool) -> str:
     return f"{'>>' if mark else '  '} {(e.t - tl.t0) * 1000:9.3f} {e.step:>4}  {e.kind:<5} {e.text}"
 
@@ -86,7 +97,7 @@ def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,
         lines.append("first divergence at " + head)
     reasoning = [e for e in tl.entries if e.kind == "model" and e.step <= at]
     lines.append(f"model's reasoning up to step {at} ({why}, {tl.labels.get(at, '')}):")
-    lines += [f"  step {e.step:>3}: {e.text}" for e in reasoning] or ["  (nothing recorded)"]
+    lines += [f"  step {e.step:>3}: {e.text}{_numbers(tl, e)}" for e in reasoning] or ["  (nothing recorded)"]
     checks = [c for c in tl.checks if c.step == at]
     if checks:
         lines.append(f"checks at step {at}:")
