@@ -9,6 +9,7 @@ as a range when the variants differ), or for a failing one the first failure's r
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from typing import Any
 
@@ -107,8 +108,9 @@ def summary(doc: dict[str, Any], width: int = 120, max_lines: int = MAX_LINES) -
     names = sorted(groups, key=lambda n: (not any(r["verdict"] in BAD for r in groups[n]), n))
     has_other = any(waiter_of(r) == "other" for r in doc.get("results", []))
     columns = WAITERS + (("own",) if has_other else ())
-    name_w = min(max((len(n) for n in names), default=8), 44)
-    head = head_lines(doc)
+    # the name gives way to the headline on a narrow terminal, down to 28 columns
+    name_w = min(max((len(n) for n in names), default=8), max(28, min(44, width - 9 * len(columns) - 30)))
+    head = [part for line in head_lines(doc) for part in textwrap.wrap(line, width, subsequent_indent="    ")]
     fmt = f"{{:<{name_w}}}" + "".join(" {:<8}" for _ in columns) + " {}"
     lines = head + [fmt.format("scenario", *columns, "headline").rstrip()]
     room = max_lines - len(lines) - 2  # the closing line of the run, and a "more" line
