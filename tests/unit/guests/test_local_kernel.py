@@ -1,5 +1,7 @@
 """Your own kernel by path: its release from the image, the options it needs, the specs."""
 
+import os
+import shutil
 import struct
 
 import pytest
@@ -62,3 +64,18 @@ def test_a_bad_spec_writes_nothing(tmp_path):
     assert kernel_runs.main(["run", "--suite", "--kernels", "banana", "--out", str(out)]) == 2
     assert kernel_runs.main(["run", "--suite", "--kernels", "", "--out", str(out)]) == 2
     assert not out.exists()
+
+
+@pytest.mark.skipif(shutil.which("depmod") is None and not os.path.exists("/sbin/depmod"),
+                    reason="depmod not installed (Debian: kmod)")
+def test_a_build_trees_modules_are_staged_where_modprobe_finds_them(tmp_path):
+    tree = tmp_path / "linux"
+    (tree / "net" / "core").mkdir(parents=True)
+    (tree / "net" / "core" / "pktgen.ko").write_bytes(b"not really a module")
+    (tree / "modules.order").write_text("net/core/pktgen.ko\n")
+    (tree / "modules.builtin").write_text("fs/proc/proc.ko\n")
+    root = local.stage_modules(tree, "6.13.0-mine", tmp_path / "root")
+    moddir = root / "lib" / "modules" / "6.13.0-mine"
+    assert (moddir / "kernel" / "net" / "core" / "pktgen.ko").is_file()
+    assert (moddir / "modules.builtin").read_text().split() == ["kernel/fs/proc/proc.ko"]
+    assert "kernel/net/core/pktgen.ko:" in (moddir / "modules.dep").read_text()
