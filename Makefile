@@ -1,15 +1,21 @@
-# epoll-semantics: every target installs what it needs, idempotently.
+# epoll-semantics: every target installs what it needs, and only that, idempotently.
 # A second run reinstalls nothing: the stamps below change only when their inputs do.
+# The targets call the front door, `epoll-semantics` (harness/frontdoor/), whose exit code
+# is the run's: 0 passed, 1 a case failed or errored, 5 nothing ran, 2 bad input or infrastructure.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/epoll-semantics
 STAMPS := .stamps
 REPORTS ?= reports
 
-# Debian packages the suite uses at run time (iproute2/iptables for inspection and the
-# NFQUEUE rule, libnetfilter-queue for the gate, qemu and friends for the guest kernels).
-DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium qemu-system-x86 busybox-static
+# Debian packages, by what needs them: the scenarios (iproute2/iptables for inspection and
+# the NFQUEUE rule, libnetfilter-queue for the gate), the guest kernels (QEMU, busybox for
+# the initramfs), and the browser the HTML comparison's tests render it in.
+DEBS_RUN    ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod
+DEBS_GUESTS ?= qemu-system-x86 busybox-static
+DEBS_BROWSER ?= chromium
 
 PYTEST_ARGS ?=
 
@@ -17,9 +23,10 @@ PYTEST_ARGS ?=
 
 all: test
 
-$(STAMPS)/debs: Makefile
+# $(call debs,PACKAGES): install whichever of PACKAGES is missing.
+define debs
 	@mkdir -p $(STAMPS)
-	@missing=$$(for p in $(DEBS); do \
+	@missing=$$(for p in $(1); do \
 	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -27,53 +34,63 @@ $(STAMPS)/debs: Makefile
 	apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@touch $@
+endef
 
-$(STAMPS)/venv: pyproject.toml $(STAMPS)/debs
+$(STAMPS)/debs-run: Makefile
+	$(call debs,$(DEBS_RUN))
+$(STAMPS)/debs-guests: Makefile
+	$(call debs,$(DEBS_GUESTS))
+$(STAMPS)/debs-browser: Makefile
+	$(call debs,$(DEBS_BROWSER))
+
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/debs-run
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate]'
+	@touch $@
+
+# matplotlib, for the plots of compare.html
+$(STAMPS)/venv-compare: $(STAMPS)/venv
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate,compare]'
 	@touch $@
 
-setup: $(STAMPS)/venv
+setup: $(STAMPS)/venv-compare $(STAMPS)/debs-guests $(STAMPS)/debs-browser
 
-## The project's tests: unit tests (no root needed), the scenarios on this kernel, and the
-## scenarios inside one guest kernel (EPS_GUEST_KERNEL, default 6.12), where netem exists.
+## The project's tests: unit tests (no root needed), the scenarios on this kernel, the
+## packaging test, and the scenarios inside one guest kernel (EPS_GUEST_KERNEL, default 6.12).
 test: setup
 	EPS_GUEST=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Only the tests that need no root and no network namespaces.
-unit: setup
+unit: $(STAMPS)/venv-compare $(STAMPS)/debs-browser
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-## Run the scenarios against this machine's kernel, write reports/<release>.json, print the table.
-report: setup
-	$(PY) -m pytest -q --report-json=$(REPORTS)/$$(uname -r).json --captures-dir=$(REPORTS)/captures $(PYTEST_ARGS) tests --ignore=tests/unit --ignore=tests/guest || true
-	$(PY) -m harness table $(REPORTS)/$$(uname -r).json
+## Run the scenarios against this machine's kernel: reports/<release>.json, the one-screen
+## summary, and an exit code that fails when a case failed or nothing ran.  A subset
+## (PYTEST_ARGS="-k ...") writes reports/partial/<release>.json and leaves the full one alone.
+report: $(STAMPS)/venv
+	$(CLI) run --reports $(REPORTS) -- $(PYTEST_ARGS)
 
 ## Repeat the suite and print median wall time per scenario.
-bench: setup
+bench: $(STAMPS)/venv
 	$(PY) -m harness.bench $(BENCH_ARGS)
 
 KERNELS ?= 5.10 6.1 6.12 7
 
-## Run the scenarios inside each of KERNELS under QEMU: reports/kernels/<release>/report.json.
-## Exit 1: some kernel's suite failed; exit 2: a kernel could not be fetched or booted.
-# The comparison is written whatever the kernels did, so `make kernels && make compare` and a
-# plain `make kernels` both leave reports/compare.html behind.
-KERNELS_VERDICT = && $(MAKE) --no-print-directory compare || { rc=$$?; $(MAKE) --no-print-directory compare; \
-	  if [ $$rc -eq 1 ]; then echo "kernels: the suite failed inside some kernel (a behaviour difference or a bug): exit 1"; \
-	  else echo "kernels: infrastructure failure (download, boot or timeout): exit $$rc"; fi; exit $$rc; }
-
-kernels: setup
-	$(PY) -m harness.guests run --suite --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+## Run the scenarios inside each of KERNELS under QEMU: reports/kernels/<release>/report.json,
+## then the comparison. A kernel is a Debian series or the path of a bzImage or build tree.
+## Exit 1: some kernel's suite failed; exit 2: a kernel could not be fetched or booted, or a
+## spec is unknown (then nothing runs and nothing is written).
+kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
+	$(CLI) kernels --kernels "$(KERNELS)" --out $(REPORTS)/kernels
 
 ## Put every report side by side: reports/compare.md and reports/compare.html.
-compare: setup
-	$(PY) -m harness compare --out $(REPORTS) $$(ls $(REPORTS)/*.json $(REPORTS)/kernels/*/report.json 2>/dev/null)
+compare: $(STAMPS)/venv-compare
+	$(CLI) compare --out $(REPORTS)
 
 ## Boot-to-results time per kernel and in total, for the whole suite.
-bench-kernels: setup
-	$(PY) -m harness.guests run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+bench-kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
+	$(CLI) kernels --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels
 
 ## The semantic mutation check: each mutant of the model or the observation layer, applied
 ## alone to a scratch copy, must make the scenarios fail (MUTANTS_ARGS="--full" for the whole

@@ -10,9 +10,14 @@ Rooms, lowest first; a room imports only the rooms listed for it (checked by
 - ``cases``: a case, its steps and verdict, the claims and the scenario tables.
 - ``plugin``: the pytest plugin and fixtures: capabilities, pacing, the session's report.
 - ``reporting``: the JSON report, the table and the cross-kernel comparison.
-- ``guests``: Debian kernels fetched and booted under QEMU, and the runs inside them.
 - ``mutants``: the semantic mutation check (``make mutants``); it treats the repository as
   text and pytest as a command, so it imports nothing else of the harness.
+- ``guests``: Debian kernels fetched (or your own by path) and booted under QEMU, and the
+  runs inside them.
+- ``frontdoor``: the ``epoll-semantics`` commands (run, kernels, compare, summary, table,
+  explain, show); imports model, record, reporting and guests, and runs the suite as a
+  pytest subprocess, never by importing the plugin.
 
-``cli`` (``python -m harness``) and ``bench`` (``make bench``) sit on top and may use any room.
+``cli`` (``python -m harness``, the console script) and ``bench`` (``make bench``) sit on top
+and may use any room.
 """

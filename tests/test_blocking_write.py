@@ -20,7 +20,6 @@ from harness.cases.case import Case
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
 from harness.model import masks as M
 from harness.peers.tunpeer import PeerOptions
-from harness.plugin.pytest_plugin import require
 from harness.sockets.writer import waker_runs_first
 
 SEED_PEER = PeerOptions(mss=1000, window=50000, wscale=0)
@@ -54,9 +53,9 @@ def seed_script(c: Case, on_ack) -> None:
         on_ack(ack)
 
 
+@pytest.mark.sched_fifo
 @pytest.mark.parametrize("layout", ["pinned", "natural"], ids=["pinned-layout", "natural-layout"])
 def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, record, pytestconfig, layout):
-    require(pytestconfig, "sched_fifo")
     c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, blocking=True,
                         title="blocking send(61000)")
     c.register(M.OUT)  # an ET waiter on the writer's own socket: same wait queue, same wakeup

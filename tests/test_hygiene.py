@@ -30,7 +30,8 @@ def child(tmp_path, prefix, *args):
     env = dict(os.environ, EPS_PREFIX=prefix, PYTHONPATH=REPO)
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-p", "harness.plugin.pytest_plugin",
-         "-p", "harness.plugin.fixtures", "--rootdir", str(tmp_path), "-c", os.devnull, *args, str(tmp_path / "test_child.py")],
+         "-p", "harness.plugin.fixtures", "--rootdir", str(tmp_path), "-c", os.devnull,
+         "--captures-dir", str(tmp_path / "captures"), *args, str(tmp_path / "test_child.py")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from harness.cases.claims import claim_single_wakeup
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
-from harness.plugin.pytest_plugin import require
 
 SNDBUF = 21000  # doubled by the kernel to 42000 bytes and locked against autotuning
 CHUNK = 4000    # a write that always fits
@@ -180,12 +179,12 @@ def test_zero_window_then_reads(real, ack_mode, mode, cc, family, record):
 
 
 @pytest.mark.ack_modes("gate")
+@pytest.mark.sched_fifo
 def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig):
     """A thread writes three buffers' worth with blocking send(): each time it runs out of
     space it sleeps in sk_stream_wait_memory with SOCK_NOSPACE set.  Released one ACK at a
     time, the writer becomes runnable exactly at the first ACK after which free >= queued/2
     (sk_stream_write_space), never before; the epoll item sees the same wakeup."""
-    require(pytestconfig, "sched_fifo")
     c = real.connect(family, cc, sndbuf=SNDBUF, edge=mode == "ET", blocking=True)
     c.register()
     c.wait()

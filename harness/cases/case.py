@@ -68,6 +68,7 @@ class Case(Sending, StateSteps, MultiWatch):
                             else f"{self.mode}: watch {M.name(events)}")
         self.watch = make_watch(self.mode, self.sock, events, self.timeline)
         self.model = EpollModel(self.rules, self.edge, events, mechanism=mechanism(self.mode))
+        self.timeline.follow(self.model.history)  # the model's reasoning, step by step
         self.watch.add()
         if mechanism(self.mode) != "epoll":
             # poll()/select() must agree with level-triggered epoll at every step: watch the

@@ -84,6 +84,7 @@ class RealCase(Sending):
         self.timeline.begin(f"epoll_ctl ADD ({self.mode})")
         self.watch = Watch(self.sock, self.edge, events, self.timeline)
         self.model = EpollModel(self.rules, self.edge, events)
+        self.timeline.follow(self.model.history)  # the model's reasoning, step by step
         self.watch.add()
         self.model.ctl(self.snap())
         if not self.control.gated:
@@ -115,7 +116,7 @@ class RealCase(Sending):
         gate = self.net.gate
         if not gate.wait(time.monotonic() + STEP_DEADLINE):
             raise AssertionError(f"the receiver sent no ACK within {STEP_DEADLINE} s "
-                                 f"({self.last.brief() if self.last else ''})\n{self.timeline.render()}")
+                                 f"({self.last.brief() if self.last else ''})")
         if self.control.mode == "gate-delay":
             # the configured hold, measured from when the ACK was queued: not a guess
             due = gate.held[0].t + self.control.delay
@@ -180,8 +181,7 @@ class RealCase(Sending):
         done = self.capture.wait(lambda: self.quiescent(snapshot(self.sock)),
                                  time.monotonic() + STEP_DEADLINE + 2 * self.control.delay)
         if not done:
-            raise AssertionError(f"the sender still has data in flight after {STEP_DEADLINE} s\n"
-                                 f"{self.timeline.render()}")
+            raise AssertionError(f"the sender still has data in flight after {STEP_DEADLINE} s")
         acct = self.snap()
         # named like a gate step: the cumulative ACK the settled accounting confirms
         self.timeline.labels[self.timeline.step] = f"ACK {s_acked(acct)}"
@@ -282,11 +282,11 @@ class RealCase(Sending):
         comp = self.capture.join(lambda: tcp_info(self.sock), time.monotonic() + STEP_DEADLINE)
         self.timeline.add("note", comp.message)
         if not comp.ok:
-            raise GroundTruthError(f"{comp.message}\n{self.timeline.render()}")
+            raise GroundTruthError(comp.message)
         resent = retransmissions(self.capture.data_out())
         if resent:
             raise GroundTruthError(f"unexpected retransmission in the capture (the gate must never hold "
-                                   f"an ACK until TLP/RTO): {resent[:5]}\n{self.timeline.render()}")
+                                   f"an ACK until TLP/RTO): {resent[:5]}")
         return comp
 
     def close(self) -> None:

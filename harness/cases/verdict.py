@@ -8,17 +8,20 @@ from harness.record.timeline import Timeline
 
 
 def settle(timeline: Timeline) -> None:
-    """Fail at the first step where the kernel and the rule engine disagree."""
+    """Fail at the first step where the kernel and the rule engine disagree.
+
+    The message is one line (the step, required against observed); the plugin prints the
+    timeline once, trimmed around that step, under it."""
     bad = timeline.first_divergence()
     if bad is not None:
         pytest.fail(f"step {bad.step} ({timeline.labels.get(bad.step)}): {bad.what} required "
-                    f"{bad.expected}, observed {bad.observed}\n{timeline.render()}", pytrace=False)
+                    f"{bad.expected}, observed {bad.observed}", pytrace=False)
 
 
 def claim(ok: bool, what: str, timeline: Timeline) -> None:
     """A scenario's own claim, on top of the step checks (which the model could get wrong)."""
     if not ok:
-        pytest.fail(f"claim failed: {what}\n{timeline.render()}", pytrace=False)
+        pytest.fail(f"claim failed: {what}", pytrace=False)
 
 
 def unexplained_wakeups(timeline: Timeline, what: str) -> list[str]:

@@ -116,7 +116,7 @@ class PeerConn:
             seen = len(self.segments)
             left = deadline - time.monotonic()
             if left <= 0:
-                raise PeerTimeout(f"the kernel sent no {what} within {timeout}s\n{self.timeline.render()}")
+                raise PeerTimeout(f"the kernel sent no {what} within {timeout}s")
             self.peer.pump(left)
 
     def drain(self) -> list[Segment]:
@@ -136,7 +136,7 @@ class PeerConn:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise PeerTimeout(f"kernel reports data sent up to {sent_end()} but the peer "
-                                  f"received up to {self.received_end}\n{self.timeline.render()}")
+                                  f"received up to {self.received_end}")
             self.peer.pump(min(left, 0.05))
 
     # -- what the peer sends --------------------------------------------------------------

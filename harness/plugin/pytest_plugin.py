@@ -1,12 +1,15 @@
 """The suite's pytest plugin: session set-up, the report header, skips, and the JSON report.
 
 * At session start: remove what killed runs left (namespaces with the prefix), probe the
-  capabilities once.
+  capabilities once, clear the previous run's pcaps (``--keep-captures`` keeps them).
 * ``require(name)`` skips a test with the capability's reason, or fails it under
-  ``--strict-skips`` (for CI on machines that must have everything).
+  ``--strict-skips`` (for CI on machines that must have everything); the capability markers
+  (:mod:`.markers`, put on at collection) are required the same way before a test runs.
 * Every test's outcome, with the facts its ``record`` gathered, becomes a result of the
-  report written by ``--report-json``.  A failing test gets its timeline printed and its
-  packets saved as a pcap under ``--captures-dir``.
+  report written by ``--report-json``; the timelines go beside it (:mod:`harness.record.store`).
+  A run of a subset writes its report under ``partial/`` and leaves the full one alone
+  (:mod:`.scope`).  A failing test gets its timeline printed once, trimmed around the step
+  that failed (:mod:`harness.reporting.explain`), and its packets saved as a pcap.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pytest
 from harness.model.rules import KernelRules
 from harness.reporting import report as R
 
+from . import markers, scope
 from .capabilities import Capability, available_congestion, default_congestion, probe_all
 
 STATE = pytest.StashKey["SessionState"]()
@@ -36,6 +40,12 @@ class SessionState:
     strict: bool
     captures_dir: str
     results: list[R.Result] = field(default_factory=list)
+    timelines: dict[str, dict] = field(default_factory=dict)  # key -> row for harness.record.store
+    passing_timelines: list[tuple[str, str]] = field(default_factory=list)  # --timelines: (nodeid, text)
+    report_lines: list[str] = field(default_factory=list)  # said at the end of the terminal summary
+    deselected: int = 0
+    finished: int = 0   # tests that ran to the end of their teardown, with a record or not
+    cleared: int = 0
     sysctls: dict[str, Any] = field(default_factory=dict)
     swept: list[str] = field(default_factory=list)
 
@@ -74,12 +84,20 @@ class Record:
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("epoll-semantics")
     g.addoption("--report-json", default=None, help="write the suite's JSON report here")
-    g.addoption("--captures-dir", default="reports/captures",
-                help="where pcaps of failing cases (and of every case with --keep-captures) go")
-    g.addoption("--keep-captures", action="store_true", help="save the pcap of every case, not only failures")
-    g.addoption("--timelines", action="store_true", help="print the timeline of every case, not only failures")
+    g.addoption("--captures-dir", default=None,
+                help="where pcaps of failing cases (and of every case with --all-captures) go; "
+                     "default reports/captures")
+    g.addoption("--keep-captures", action="store_true",
+                help="keep the pcaps of earlier runs (a run with --report-json or --captures-dir clears them)")
+    g.addoption("--all-captures", action="store_true", help="save the pcap of every case, not only failures")
+    g.addoption("--timelines", nargs="?", const="trimmed", default=None, choices=("trimmed", "full"),
+                help="print the timeline of every case, passing ones too (no -rP needed), trimmed "
+                     "around the step that matters; '--timelines full' prints every step, failures too")
     g.addoption("--strict-skips", action="store_true", default=os.environ.get("EPS_STRICT") == "1",
                 help="a missing capability fails the test instead of skipping it (also EPS_STRICT=1)")
+    g.addoption("--partial-report", action="store_true",
+                help="this run covers part of the suite (epoll-semantics run sets it when files are "
+                     "named): the report goes under partial/ beside --report-json's path")
     g.addoption("--report-label", default=os.environ.get("EPS_REPORT_LABEL", "host"),
                 help="where this run happens: host, guest, ... (recorded in the report)")
 
@@ -90,10 +108,46 @@ def pytest_configure(config: pytest.Config) -> None:
     from .capabilities import probe_root
 
     swept = sweep() if probe_root().ok else []
+    captures = config.getoption("--captures-dir")
     config.stash[STATE] = SessionState(
         caps=probe_all(), rules=KernelRules.for_release(os.uname().release),
-        strict=config.getoption("--strict-skips"), captures_dir=config.getoption("--captures-dir"),
+        strict=config.getoption("--strict-skips"), captures_dir=captures or "reports/captures",
         swept=swept)
+    markers.register(config)
+    # Only a run that owns a report clears: a bare `pytest` (or a child run of the hygiene
+    # test) must not empty the pcaps of a run going on meanwhile.
+    owns = captures is not None or config.getoption("--report-json")
+    if owns and not config.getoption("--keep-captures") and not hasattr(config, "workerinput"):
+        config.stash[STATE].cleared = scope.clear_captures(config.stash[STATE].captures_dir)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: the topics must be registered by then
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from harness.peers.realnet import NEEDS
+
+    markers.apply(config, items, lambda item: _names(item)[0], lambda mode: NEEDS.get(mode, ()))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        state(items[0].config).deselected += len(items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem):
+    yield
+    state(item.config).finished += 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A capability marker is a requirement: skip (or fail) before the test starts."""
+    need = markers.required(item)
+    if need:
+        if "record" in item.fixturenames and RECORD not in item.stash:
+            # a skipped scenario is still a result of the report, as when a fixture skips
+            item.stash[RECORD] = Record(*_names(item), _params(item))
+        require(item.config, *need)
 
 
 def state(config: pytest.Config) -> SessionState:
@@ -121,7 +175,8 @@ def require(config: pytest.Config, *names: str) -> None:
             reason = cap.reason if cap else f"{name}: unknown capability"
             if st.strict:
                 pytest.fail(f"required capability missing (--strict-skips): {reason}", pytrace=False)
-            pytest.skip(reason)
+            # reported at the test, not at this line (as a skip marker is)
+            raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def _names(item: pytest.Item) -> tuple[str, str]:
@@ -151,9 +206,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Record:
     """Facts of the running scenario for the report (``record.fact(...)``), and its timelines."""
-    topic, scenario = _names(request.node)
-    rec = Record(topic, scenario, _params(request.node))
-    request.node.stash[RECORD] = rec
+    rec = request.node.stash.get(RECORD, None)
+    if rec is None:
+        rec = request.node.stash[RECORD] = Record(*_names(request.node), _params(request.node))
     return rec
 
 
@@ -195,16 +250,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     timelines = [t for t in rec.timelines if t.entries]
     # A failed case and a finding keep their packets and timeline: the comparison links them.
     keep = rep.failed or rec.finding is not None
-    if timelines and (keep or item.config.getoption("--keep-captures")):
+    if timelines and (keep or item.config.getoption("--all-captures")):
         from harness.record.pcap import write
 
         packets = sorted(p for t in timelines for p in t.packets())
         if packets:
             capture = write(_capture_path(st, item.nodeid), packets)
-            rep.sections.append(("pcap", capture))
-    if rep.failed or item.config.getoption("--timelines"):
-        for t in timelines:
-            rep.sections.append((f"timeline {t.title}", t.render()))
+    _show_timelines(item.config, st, rep, timelines, capture)
     timeline = None
     if timelines and keep:
         timeline = _write_timeline(st, item.nodeid, timelines)
@@ -214,8 +266,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         series = series if series is not None else next((c.series for c in rec.cases if c.series), None)
         observed_facts(rec)
     mode = str(p.get("waiter", p.get("mode", rec.facts.get("mode", "-"))))
+    key = result_key(rec.topic, rec.scenario, item)
+    st.timelines[key] = {"key": key, "nodeid": item.nodeid, "capture": capture,
+                         "timelines": [t.to_dict() for t in timelines]}
     st.results.append(R.Result(
-        key=result_key(rec.topic, rec.scenario, item), nodeid=item.nodeid, topic=rec.topic,
+        key=key, nodeid=item.nodeid, topic=rec.topic,
         scenario=rec.scenario, mode=mode, params=p, verdict=verdict, reason=reason,
         finding=rec.finding, facts=rec.facts, series=series, capture=capture, timeline=timeline,
         conditions=conditions(rec, series),
@@ -274,11 +329,50 @@ def _first_line(rep: pytest.TestReport) -> str:
     return text.splitlines()[0][:500] if text else "failed"
 
 
+def _show_timelines(config: pytest.Config, st: SessionState, rep: pytest.TestReport,
+                    timelines: list, capture: str | None) -> None:
+    """A failure's timelines go under its report, once; with --timelines a passing case's
+    go to the terminal summary (pytest prints a passing test's sections only with -rP)."""
+    from harness.reporting.explain import explain
+
+    how = config.getoption("--timelines")
+    if not (rep.failed or how):
+        return
+    texts = [explain(t, full=how == "full", capture=capture) for t in timelines]
+    if rep.failed:
+        for t, text in zip(timelines, texts):
+            rep.sections.append((f"timeline {t.title}", text))
+    else:
+        st.passing_timelines += [(rep.nodeid, text) for text in texts]
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    st = state(config)
+    for nodeid, text in st.passing_timelines:
+        terminalreporter.write_sep("-", f"timeline of {nodeid}")
+        terminalreporter.write_line(text)
+    if st.cleared:
+        terminalreporter.write_line(f"cleared {st.cleared} pcap(s) of the previous run from {st.captures_dir} "
+                                    "(--keep-captures keeps them)")
+    for line in st.report_lines:
+        terminalreporter.write_line(line)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = session.config.getoption("--report-json")
     if not path:
         return
     st = state(session.config)
+    config = session.config
+    sc = scope.Scope(collected=len(session.items), deselected=st.deselected, ran=st.finished,
+                     narrowed=config.getoption("--partial-report"),
+                     last_failed=bool(config.getoption("lf", False) or config.getoption("stepwise", False)))
+    if not st.results:
+        st.report_lines.append(f"report: nothing ran, so no report was written; {path} is unchanged")
+        return
+    why = sc.why_partial
+    if why is not None:
+        full, path = path, scope.partial_path(path)
     doc = R.build(
         st.results,
         capabilities={n: c.to_dict() for n, c in st.caps.items()},
@@ -287,7 +381,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         rules={"kernel_rule_set": ".".join(map(str, st.rules.version)), "changes": st.rules.changes()},
         label=session.config.getoption("--report-label"),
     )
+    if why is not None:
+        doc["partial"] = {"why": why, "ran": len(st.results), "full_report": full}
     R.write(path, doc)
+    from harness.record import store
+
+    store.write(path, (st.timelines[r.key] for r in st.results if r.key in st.timelines))
+    st.report_lines.append(f"report: {path}" + (f" (a subset: {why}; the full report {full} is unchanged)"
+                                                 if why is not None else ""))
     from harness.reporting.loading import ReportError, validate_report
 
     try:  # a report the comparison would refuse is the suite's own bug: fail the session

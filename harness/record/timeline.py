@@ -2,7 +2,10 @@
 
 The timeline is what a failing test prints.  A *check* pairs what the rule engine required
 at a step with what the kernel did; the first check that disagrees is the divergence, and
-the rendering marks it so a reader starts there.
+the rendering marks it so a reader starts there.  The model's own reasoning ("send eagain:
+SOCK_NOSPACE set", "write-space wakeup (ACK)") joins the timeline as ``model`` entries at the
+step where the model made it (:meth:`Timeline.follow`).  ``to_dict``/``from_dict`` keep a
+timeline beside the report, so ``epoll-semantics explain`` can show it after the run.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Callable
 class Entry:
     t: float
     step: int
-    kind: str  # call | in | out | acct | epoll | check | note
+    kind: str  # call | in | out | acct | epoll | check | note | model
     text: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -43,6 +46,21 @@ class Timeline:
         self.checks: list[Check] = []
         self.step = 0
         self.labels: dict[int, str] = {0: "setup"}
+        self._followed: list[list[str]] = []
+        self._seen: list[int] = []
+
+    def follow(self, log: list[str]) -> None:
+        """Copy what a model appends to ``log`` into the timeline, at the step it happens."""
+        if any(log is known for known in self._followed):
+            return
+        self._followed.append(log)
+        self._seen.append(len(log))
+
+    def _catch_up(self) -> None:
+        for i, log in enumerate(self._followed):
+            for text in log[self._seen[i]:]:
+                self.entries.append(Entry(self.clock(), self.step, "model", text))
+            self._seen[i] = len(log)
 
     def begin(self, label: str) -> int:
         """Start a new step (an action of the scenario) and return its number."""
@@ -51,11 +69,13 @@ class Timeline:
         return self.step
 
     def add(self, kind: str, text: str, t: float | None = None, **data: Any) -> Entry:
+        self._catch_up()
         entry = Entry(self.clock() if t is None else t, self.step, kind, text, data)
         self.entries.append(entry)
         return entry
 
     def check(self, what: str, expected: Any, observed: Any, why: str = "") -> Check:
+        self._catch_up()
         c = Check(self.step, what, expected, observed, why)
         self.checks.append(c)
         mark = "ok" if c.ok else "MISMATCH"
@@ -69,6 +89,27 @@ class Timeline:
     def packets(self) -> list[tuple[float, bytes]]:
         """(timestamp, raw IP packet) of every packet seen, in order, for the pcap."""
         return [(e.t, e.data["raw"]) for e in self.entries if e.kind in ("in", "out") and "raw" in e.data]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: entries without raw packet bytes (those go to the pcap), checks, labels."""
+        self._catch_up()
+        return {"title": self.title, "t0": self.t0,
+                "labels": {str(k): v for k, v in self.labels.items()},
+                "entries": [{"t": e.t, "step": e.step, "kind": e.kind, "text": e.text,
+                             "data": {k: v for k, v in e.data.items() if k != "raw"}}
+                            for e in self.entries],
+                "checks": [{"step": c.step, "what": c.what, "expected": c.expected,
+                            "observed": c.observed, "why": c.why} for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Timeline":
+        tl = cls(d.get("title", ""), clock=lambda: d.get("t0", 0.0))
+        tl.labels = {int(k): v for k, v in d.get("labels", {}).items()}
+        tl.entries = [Entry(e["t"], e["step"], e["kind"], e["text"], e.get("data", {}))
+                      for e in d.get("entries", [])]
+        tl.checks = [Check(**c) for c in d.get("checks", [])]
+        tl.step = max(tl.labels, default=0)
+        return tl
 
     def render(self, limit: int | None = None) -> str:
         """The timeline as text; the step of the first divergence is marked with '>>'."""

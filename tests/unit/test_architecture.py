@@ -25,8 +25,9 @@ ALLOWED: dict[str, set[str]] = {
     "reporting": {"model", "record"},
     "guests": {"model", "record"},
     "mutants": set(),
+    "frontdoor": {"model", "record", "reporting", "guests"},
     "netns": set(),
-    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "netns"},
+    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "frontdoor", "mutants", "netns"},
 }
 TOP_MODULES = {"harness", "harness.__main__", "harness.cli", "harness.bench"}
 

@@ -1,0 +1,85 @@
+"""The front door: its commands, the run's pytest command line and closing line, and
+explain/show on a report with its timelines."""
+
+import json
+
+import pytest
+
+from harness.frontdoor import running
+from harness.frontdoor.commands import build_parser, main
+from harness.record import store
+from harness.record.timeline import Timeline
+from harness.reporting.report import SCHEMA, SCHEMA_VERSION
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    out = capsys.readouterr().out
+    for name in ("run", "kernels", "compare", "summary", "explain", "show", "table"):
+        assert f"    {name} " in out
+
+
+def test_pytest_arguments_pass_through_and_files_make_a_subset():
+    cmd = running.pytest_command("/r/x.json", "/r/captures", ["-k", "blocking"], keep=False)
+    assert cmd[-6:] == ["-k", "blocking", *running.SCENARIOS] and "--partial-report" not in cmd
+    named = running.pytest_command("/r/x.json", "/r/captures", ["tests/test_readers.py"], keep=True)
+    assert "--partial-report" in named and "--keep-captures" in named and "tests" not in named
+
+
+def test_the_closing_line_is_honest():
+    doc = {"results": [{"verdict": "pass"}, {"verdict": "fail"}]}
+    assert running.closing_line(1, doc, "r.json").startswith("FAILED: 1 passed, 1 failed")
+    assert running.closing_line(5, None, "r.json").startswith("NOTHING RAN")
+    assert running.closing_line(0, {"results": [{"verdict": "pass"}]}, "r.json").startswith("PASSED: 1 passed")
+    assert running.closing_line(4, None, "r.json").startswith("NOT RUN: pytest refused its arguments")
+    assert running.closing_line(0, {"results": [{"verdict": "skip"}]}, "r.json").startswith("NOTHING RAN: every")
+
+
+def test_kernels_refuses_an_empty_list_at_once(tmp_path, capsys):
+    assert main(["kernels", "--kernels", "", "--out", str(tmp_path / "k")]) == 2
+    assert "KERNELS is empty" in capsys.readouterr().err
+    assert not (tmp_path / "k").exists()
+
+
+@pytest.fixture
+def report(tmp_path):
+    history: list[str] = []
+    tl = Timeline("accept ipv4 cubic")
+    tl.follow(history)
+    tl.begin("ACK 19001")
+    history.append("write-space wakeup (ACK): SOCK_NOSPACE cleared")
+    tl.add("acct", "queued=27328", snapshot={"sndbuf": 42000, "wmem_queued": 27328, "free": 14672,
+                                             "notsent": 0, "notsent_lowat": 0, "outq": 1, "inq": 0})
+    tl.check("epoll_wait(ET)", "OUT", "OUT")
+    key = "epollout/out-of-space-then-acks[ET-cubic-ipv4-eagain]"
+    result = {"key": key, "nodeid": "tests/test_epollout.py::x", "topic": "epollout",
+              "scenario": "out-of-space-then-acks", "mode": "ET", "params": {"mode": "ET"},
+              "verdict": "pass", "facts": {"waking_ack": 19001},
+              "series": [{"ack": 19001, "wmem_queued": 27328, "writable": True}]}
+    other = dict(result, key=key.replace("ET", "LT"), nodeid="tests/test_epollout.py::y")
+    path = tmp_path / "6.12.json"
+    path.write_text(json.dumps({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "results": [result, other]}))
+    store.write(path, [{"key": key, "nodeid": result["nodeid"], "capture": None, "timelines": [tl.to_dict()]}])
+    return path
+
+
+def test_explain_prints_the_trimmed_timeline_with_the_rule(report, capsys):
+    assert main(["explain", "ET-cubic", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "model's reasoning up to step 1 (write-space wakeup, ACK 19001)" in out
+    assert "free 14672 >= queued/2 13664 (queued 27328): yes" in out
+
+
+def test_a_key_must_name_one_result(report, capsys):
+    assert main(["explain", "out-of-space", "--report", str(report)]) == 2
+    assert "2 results match" in capsys.readouterr().err
+    assert main(["show", "nothing-like-it", "--report", str(report)]) == 2
+    assert main(["explain", "LT-cubic", "--report", str(report)]) == 2  # no timeline kept for it
+    assert "no timeline" in capsys.readouterr().err
+
+
+def test_show_prints_facts_and_series(report, capsys):
+    assert main(["show", "ET-cubic", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "waking_ack: 19001" in out and "series (1 ACK steps):" in out and "27328" in out
