@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -26,59 +24,22 @@ from harness.model.rules import KernelRules
 from harness.reporting import report as R
 
 from . import markers, scope
-from .capabilities import Capability, available_congestion, default_congestion, probe_all
+from .capabilities import available_congestion, default_congestion, probe_all
+from .results import (
+    Record,
+    SessionState,
+    capture_path,
+    conditions,
+    first_line,
+    observed_facts,
+    result_key,
+    show_timelines,
+    write_timeline,
+)
 
 STATE = pytest.StashKey["SessionState"]()
 RECORD = pytest.StashKey["Record"]()
 SETUP_TIME = pytest.StashKey[float]()
-
-
-@dataclass
-class SessionState:
-    caps: dict[str, Capability]
-    rules: KernelRules
-    strict: bool
-    captures_dir: str
-    results: list[R.Result] = field(default_factory=list)
-    timelines: dict[str, dict] = field(default_factory=dict)  # key -> row for harness.record.store
-    passing_timelines: list[tuple[str, str]] = field(default_factory=list)  # --timelines: (nodeid, text)
-    report_lines: list[str] = field(default_factory=list)  # said at the end of the terminal summary
-    deselected: int = 0
-    finished: int = 0   # tests that ran to the end of their teardown, with a record or not
-    cleared: int = 0
-    sysctls: dict[str, Any] = field(default_factory=dict)
-    swept: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Record:
-    """What a test tells the report: its facts, a series for plots, a finding, a timeline."""
-
-    topic: str
-    scenario: str
-    params: dict[str, Any]
-    facts: dict[str, Any] = field(default_factory=dict)
-    series: list[dict] | None = None
-    finding: str | None = None
-    timelines: list = field(default_factory=list)
-    conditions: dict[str, Any] = field(default_factory=dict)
-    cases: list = field(default_factory=list)
-
-    def fact(self, name: str, value: Any) -> None:
-        self.facts[name] = value
-
-    def layout(self, name: str, gso_max_segs: int) -> None:
-        """The skb layout the case ran with (see netns.defaults.LAYOUT_GSO_MAX_SEGS)."""
-        self.conditions.update(layout=name, gso_max_segs=gso_max_segs,
-                               timing_dependent=name != "pinned")
-
-    def track(self, case) -> None:
-        """A case whose series stays in the report even if the test fails before saving it."""
-        self.cases.append(case)
-
-    def attach(self, timeline) -> None:
-        """Print this timeline and save its packets if the test fails."""
-        self.timelines.append(timeline)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,9 +84,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: the topics must be registered by then
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Markers from what each test uses, and ``-k`` matching its dashed report names too
+    (``-k out-of-space``)."""
     from harness.peers.realnet import NEEDS
 
     markers.apply(config, items, lambda item: _names(item)[0], lambda mode: NEEDS.get(mode, ()))
+    for item in items:
+        topic, scenario = _names(item)
+        item.extra_keyword_matches.update({topic, scenario, f"{topic}/{scenario}"})
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -196,13 +162,6 @@ def _params(item: pytest.Item) -> dict[str, Any]:
     return {k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in callspec.params.items()}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test also answers ``-k`` to its report names, dashed (``-k out-of-space``)."""
-    for item in items:
-        topic, scenario = _names(item)
-        item.extra_keyword_matches.update({topic, scenario, f"{topic}/{scenario}"})
-
-
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Record:
     """Facts of the running scenario for the report (``record.fact(...)``), and its timelines."""
@@ -216,10 +175,6 @@ def record(request: pytest.FixtureRequest) -> Record:
 def kernel_rules(pytestconfig: pytest.Config) -> KernelRules:
     """The rule variants of the running kernel (see harness.model.rules.CHANGES)."""
     return state(pytestconfig).rules
-
-
-def _capture_path(st: SessionState, nodeid: str) -> str:
-    return os.path.join(st.captures_dir, re.sub(r"[^\w.-]+", "_", nodeid).strip("_") + ".pcap")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -243,7 +198,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if rep.skipped:
         verdict, reason = "skip", (rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr))
     elif rep.failed:
-        verdict, reason = ("fail" if rep.when == "call" else "error"), _first_line(rep)
+        verdict, reason = ("fail" if rep.when == "call" else "error"), first_line(rep)
     else:
         verdict, reason = "pass", None
     capture = None
@@ -255,11 +210,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
         packets = sorted(p for t in timelines for p in t.packets())
         if packets:
-            capture = write(_capture_path(st, item.nodeid), packets)
-    _show_timelines(item.config, st, rep, timelines, capture)
+            capture = write(capture_path(st, item.nodeid), packets)
+    show_timelines(item.config, st, rep, timelines, capture)
     timeline = None
     if timelines and keep:
-        timeline = _write_timeline(st, item.nodeid, timelines)
+        timeline = write_timeline(st, item.nodeid, timelines)
     p = rec.params
     series = rec.series
     if rep.failed:  # the test stopped before saving them: keep what its case saw
@@ -275,75 +230,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         finding=rec.finding, facts=rec.facts, series=series, capture=capture, timeline=timeline,
         conditions=conditions(rec, series),
         duration_s=round(rep.duration + item.stash.get(SETUP_TIME, 0.0), 6)))
-
-
-def observed_facts(rec: Record) -> None:
-    """What the first case observed, for a test that failed before recording its facts:
-    the masks each wait reported and the steps they came at (never overriding a fact)."""
-    case = rec.cases[0] if rec.cases else None
-    if case is None:
-        return
-    for name in ("masks", "events_at"):
-        read = getattr(case, name, None)
-        if callable(read) and name not in rec.facts:
-            rec.facts[name] = read()
-    if getattr(case, "accepted", None) and "bytes_accepted" not in rec.facts:
-        rec.facts["bytes_accepted"] = case.accepted
-
-
-def result_key(topic: str, scenario: str, item: pytest.Item) -> str:
-    """``topic/scenario[pytest id]``: the bracket is exactly the id pytest prints."""
-    callspec = getattr(item, "callspec", None)
-    return f"{topic}/{scenario}" + (f"[{callspec.id}]" if callspec is not None else "")
-
-
-# What TCP_INFO said when the writer woke: the RTT the kernel measured sets the pacing rate,
-# which sets the TSO chunk sizes of a natural layout (tcp_tso_autosize()).
-WAKE_CONDITIONS = ("rtt_us", "min_rtt_us", "pacing_rate", "skb_overhead")
-
-
-def conditions(rec: Record, series: list[dict] | None) -> dict[str, Any]:
-    """The conditions that decide the case's layout-dependent facts, at the waking ACK."""
-    out = dict(rec.conditions)
-    wake = rec.facts.get("waking_ack")
-    at = next((s for s in series or () if s.get("ack") == wake), None) if wake is not None else None
-    if at is not None:
-        out.update({k: at[k] for k in WAKE_CONDITIONS if k in at})
-    return out
-
-
-def _write_timeline(st: SessionState, nodeid: str, timelines: list) -> str | None:
-    path = _capture_path(st, nodeid)[:-len(".pcap")] + ".timeline.txt"
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w") as f:
-            f.write("\n\n".join(f"timeline {t.title}\n{t.render()}" for t in timelines) + "\n")
-    except OSError:
-        return None
-    return path
-
-
-def _first_line(rep: pytest.TestReport) -> str:
-    crash = getattr(rep.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(rep.longrepr)
-    return text.splitlines()[0][:500] if text else "failed"
-
-
-def _show_timelines(config: pytest.Config, st: SessionState, rep: pytest.TestReport,
-                    timelines: list, capture: str | None) -> None:
-    """A failure's timelines go under its report, once; with --timelines a passing case's
-    go to the terminal summary (pytest prints a passing test's sections only with -rP)."""
-    from harness.reporting.explain import explain
-
-    how = config.getoption("--timelines")
-    if not (rep.failed or how):
-        return
-    texts = [explain(t, full=how == "full", capture=capture) for t in timelines]
-    if rep.failed:
-        for t, text in zip(timelines, texts):
-            rep.sections.append((f"timeline {t.title}", text))
-    else:
-        st.passing_timelines += [(rep.nodeid, text) for text in texts]
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

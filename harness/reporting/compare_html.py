@@ -15,6 +15,7 @@ import os
 from html import escape
 
 from . import plots
+from .causes import NO_DIFFERENCE, Cause, cause_sentence, finding_files, what_changed
 from .compare_view import (
     Table,
     anchor,
@@ -29,7 +30,6 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .causes import NO_DIFFERENCE, Cause, cause_sentence, finding_files, what_changed
 from .comparison import MISSING, Comparison, Row
 
 CSS = """

@@ -7,6 +7,7 @@ they stand out even where markdown is shown as plain text.
 
 from __future__ import annotations
 
+from .causes import NO_DIFFERENCE, cause_sentence, finding_files, what_changed
 from .compare_view import (
     Table,
     capability_table,
@@ -19,7 +20,6 @@ from .compare_view import (
     summary_lines,
     summary_table,
 )
-from .causes import NO_DIFFERENCE, cause_sentence, finding_files, what_changed
 from .comparison import MISSING, Comparison, Row
 
 WARN = "\u26a0"

@@ -55,11 +55,14 @@ def report(tmp_path):
     key = "epollout/out-of-space-then-acks[ET-cubic-ipv4-eagain]"
     result = {"key": key, "nodeid": "tests/test_epollout.py::x", "topic": "epollout",
               "scenario": "out-of-space-then-acks", "mode": "ET", "params": {"mode": "ET"},
-              "verdict": "pass", "facts": {"waking_ack": 19001},
-              "series": [{"ack": 19001, "wmem_queued": 27328, "writable": True}]}
+              "verdict": "pass", "facts": {"waking_ack": 19001}, "conditions": {}, "duration_s": 0.01,
+              "series": [{"ack": 19001, "wmem_queued": 27328, "sndbuf": 42000, "writable": True}]}
     other = dict(result, key=key.replace("ET", "LT"), nodeid="tests/test_epollout.py::y")
     path = tmp_path / "6.12.json"
-    path.write_text(json.dumps({"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "results": [result, other]}))
+    path.write_text(json.dumps({
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "label": "host", "generated_at": "2026-01-01T00:00:00Z",
+        "kernel": {"release": "6.12.0", "version": [6, 12, 0], "machine": "x86_64"},
+        "summary": {"passed": 2, "failed": 0, "skipped": 0, "error": 0}, "results": [result, other]}))
     store.write(path, [{"key": key, "nodeid": result["nodeid"], "capture": None, "timelines": [tl.to_dict()]}])
     return path
 
