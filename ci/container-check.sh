@@ -65,5 +65,5 @@ unshare --mount --uts --pid --fork --propagation private env -i \
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	cp "$RUN/repo.bundle" "$root/tmp/repo.bundle"
 	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-		/bin/sh -euc "git clone -q /tmp/repo.bundle /repo && cd /repo && $INNER"
+		/bin/sh -euc "git -c advice.detachedHead=false clone -q /tmp/repo.bundle /repo && cd /repo && $INNER"
 '

@@ -17,6 +17,7 @@ from typing import Iterator
 
 from .cleanup import CleanupStack
 from .namespace import Netns
+from .timers import host_routes
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -60,7 +61,11 @@ def _open(ifname: str) -> int:
 
 @contextmanager
 def tun(ns: Netns, ifname: str = "eps-tun0") -> Iterator[TunLink]:
-    """Create, address and bring up a TUN device in ``ns`` with a plain FIFO qdisc."""
+    """Create, address and bring up a TUN device in ``ns`` with a plain FIFO qdisc.
+
+    The routes to the peer lock a long rto_min (:mod:`netns.timers`): the scripted peer
+    holds every ACK for as long as a step takes, and no retransmission may interleave.
+    """
     with CleanupStack() as stack:
         fd = ns.call(_open, ifname)
         stack.defer(os.close, fd)  # closing the fd deletes the (non-persistent) device
@@ -69,4 +74,5 @@ def tun(ns: Netns, ifname: str = "eps-tun0") -> Iterator[TunLink]:
         ns.ipr.addr("add", index=index, address=LOCAL6, prefixlen=64, flags=IFA_F_NODAD)
         ns.ipr.link("set", index=index, state="up")
         ns.ipr.tc("add", "pfifo", index, 0x10000, limit=10000)
+        host_routes(ns, index, PEER4, PEER6)
         yield TunLink(ns, ifname, index, fd)
