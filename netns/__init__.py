@@ -1,13 +1,13 @@
 """Network plumbing for the suite: namespaces, TUN and veth devices, sysctls, the sweep."""
 
-from .cleanup import CleanupStack
+from .cleanup import CleanupStack, die_with_parent
 from .defaults import DEFAULT_CC, TCP_SYSCTLS
-from .names import PREFIX, new_name, sweep
+from .names import PREFIX, Swept, new_name, sweep
 from .namespace import Netns, enter, namespace
 from .tun import TunLink, tun
 from .veth import VethEnd, VethPair, veth
 
 __all__ = [
-    "CleanupStack", "DEFAULT_CC", "TCP_SYSCTLS", "PREFIX", "new_name", "sweep", "Netns", "enter",
+    "CleanupStack", "die_with_parent", "DEFAULT_CC", "TCP_SYSCTLS", "PREFIX", "Swept", "new_name", "sweep", "Netns", "enter",
     "namespace", "TunLink", "tun", "VethEnd", "VethPair", "veth",
 ]

@@ -49,7 +49,8 @@ class TunLink:
         return (self.local4, self.peer4) if family == socket.AF_INET else (self.local6, self.peer6)
 
 
-def _open(ifname: str) -> int:
+def open_tun(ifname: str) -> int:
+    """Open /dev/net/tun and attach it to a new TUN device ``ifname`` (TUNSETIFF)."""
     fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", ifname.encode(), IFF_TUN | IFF_NO_PI))
@@ -67,7 +68,7 @@ def tun(ns: Netns, ifname: str = "eps-tun0") -> Iterator[TunLink]:
     holds every ACK for as long as a step takes, and no retransmission may interleave.
     """
     with CleanupStack() as stack:
-        fd = ns.call(_open, ifname)
+        fd = ns.call(open_tun, ifname)
         stack.defer(os.close, fd)  # closing the fd deletes the (non-persistent) device
         index = ns.link_index(ifname)
         ns.ipr.addr("add", index=index, address=LOCAL4, prefixlen=24)

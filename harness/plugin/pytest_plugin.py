@@ -1,9 +1,11 @@
 """The suite's pytest plugin: session set-up, the report header, skips, and the JSON report.
 
-* At session start: remove what killed runs left (namespaces with the prefix), probe the
-  capabilities once.
+* At session start: refuse an unwritable report path, make SIGTERM and SIGHUP tear down
+  like Ctrl-C (``signals``), remove what killed runs left (namespaces with the prefix; what
+  cannot be removed is a warning, never an error), probe the capabilities once.
 * ``require(name)`` skips a test with the capability's reason, or fails it under
-  ``--strict-skips`` (for CI on machines that must have everything).
+  ``--strict-skips`` (for CI on machines that must have everything): a failure of the
+  test, not an error of its set-up.
 * Every test's outcome, with the facts its ``record`` gathered, becomes a result of the
   report written by ``--report-json``.  A failing test gets its timeline printed and its
   packets saved as a pcap under ``--captures-dir``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +25,16 @@ from harness.model.rules import KernelRules
 from harness.reporting import report as R
 
 from .capabilities import Capability, available_congestion, default_congestion, probe_all
+from .signals import Teardown
 
 STATE = pytest.StashKey["SessionState"]()
 RECORD = pytest.StashKey["Record"]()
 SETUP_TIME = pytest.StashKey[float]()
+TEARDOWN = pytest.StashKey[Teardown]()
+
+
+class MissingCapability(pytest.fail.Exception):
+    """A required capability is missing under --strict-skips: the test fails (not errors)."""
 
 
 @dataclass
@@ -37,6 +46,7 @@ class SessionState:
     results: list[R.Result] = field(default_factory=list)
     sysctls: dict[str, Any] = field(default_factory=dict)
     swept: list[str] = field(default_factory=list)
+    sweep_failed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,16 +82,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where this run happens: host, guest, ... (recorded in the report)")
 
 
+def _check_writable(option: str, path: str | None, is_dir: bool) -> None:
+    """Refuse an output path that cannot be written, before any test runs."""
+    if not path:
+        return
+    directory = os.path.abspath(path if is_dir else os.path.dirname(path) or ".")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".eps-write-check-"):
+            pass
+    except OSError as exc:
+        raise pytest.UsageError(f"{option} {path}: cannot write to {directory} ({exc.strerror or exc}); "
+                                "nothing was run") from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from netns import sweep
 
-    from .capabilities import probe_root
-
-    swept = sweep() if probe_root().ok else []
+    _check_writable("--report-json", config.getoption("--report-json"), is_dir=False)
+    if config.getoption("--keep-captures"):
+        _check_writable("--captures-dir", config.getoption("--captures-dir"), is_dir=True)
+    teardown = Teardown()
+    teardown.install()
+    config.stash[TEARDOWN] = teardown
+    swept = sweep()
+    for name, why in swept.failed:
+        config.issue_config_time_warning(pytest.PytestWarning(
+            f"sweep: cannot remove {name} left by a killed run ({why}); it stays, the run goes on"), stacklevel=2)
     config.stash[STATE] = SessionState(
         caps=probe_all(), rules=KernelRules.for_release(os.uname().release),
         strict=config.getoption("--strict-skips"), captures_dir=config.getoption("--captures-dir"),
-        swept=swept)
+        swept=swept.removed, sweep_failed=[f"{n} ({why})" for n, why in swept.failed])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    teardown = config.stash.get(TEARDOWN, None)
+    if teardown is not None:
+        teardown.restore()
 
 
 def state(config: pytest.Config) -> SessionState:
@@ -97,6 +134,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines += [f"  {n}: {c.reason}" for n, c in st.caps.items() if not c.ok]
     if st.swept:
         lines.append(f"swept leftovers of killed runs: {' '.join(st.swept)}")
+    if st.sweep_failed:
+        lines.append(f"leftovers the sweep could not remove: {' '.join(st.sweep_failed)}")
     return lines
 
 
@@ -108,7 +147,7 @@ def require(config: pytest.Config, *names: str) -> None:
         if cap is None or not cap.ok:
             reason = cap.reason if cap else f"{name}: unknown capability"
             if st.strict:
-                pytest.fail(f"required capability missing (--strict-skips): {reason}", pytrace=False)
+                raise MissingCapability(f"required capability missing (--strict-skips): {reason}", pytrace=False)
             pytest.skip(reason)
 
 
@@ -152,6 +191,8 @@ def _capture_path(st: SessionState, nodeid: str) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
+    if rep.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(MissingCapability):
+        rep.when = "call"  # a failure of the test (--strict-skips), not an error of its set-up
     rec: Record | None = item.stash.get(RECORD, None)
     if rec is None:
         return
