@@ -13,7 +13,7 @@ DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium qemu
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench kernels compare bench-kernels clean
+.PHONY: all setup test unit report bench kernels compare bench-kernels container-check clean
 
 all: test
 
@@ -74,6 +74,14 @@ compare: setup
 ## Boot-to-results time per kernel and in total, for the whole suite.
 bench-kernels: setup
 	$(PY) -m harness.guests run --suite --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(KERNELS_VERDICT)
+
+## A fresh Debian 12 machine as the CI container sees it: a minimal root built once with
+## debootstrap (cached in .cache/container), entered with private mount, PID and UTS
+## namespaces and /dev/net/tun bound in; a clone of HEAD runs `make report` and `make test`.
+container-check:
+	@command -v debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap >/dev/null; }
+	ci/container-check.sh
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info
