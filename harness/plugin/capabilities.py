@@ -71,7 +71,7 @@ def _has_cap(bit: int) -> bool:
 def _missing(cap: str, why: str) -> str:
     """The skip reason for a missing capability, in the words that fit who we are."""
     if os.geteuid() != 0:
-        return f"not root: {why}, which needs {cap} (run as root, e.g. sudo make test)"
+        return f"not root: {why}, and that needs {cap} (run as root, e.g. sudo make test)"
     return (f"root without {cap}: {why} (a container needs --privileged or --cap-add "
             f"{cap.removeprefix('CAP_')}; do not drop it from the bounding set)")
 
