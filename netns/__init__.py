@@ -1,4 +1,5 @@
-"""Network plumbing for the suite: namespaces, TUN and veth devices, sysctls, the sweep."""
+"""Network plumbing for the suite: namespaces, TUN and veth devices, sysctls and route
+timers (``timers``), the sweep, children that die with their parent."""
 
 from .cleanup import CleanupStack, die_with_parent
 from .defaults import DEFAULT_CC, TCP_SYSCTLS
