@@ -10,7 +10,10 @@
 #
 # Usage: ci/container-check.sh [COMMAND...]   (default: make report && make test)
 # Environment: EPS_CONTAINER_CACHE (default <repo>/.cache/container),
-#              DEBIAN_MIRROR (default http://deb.debian.org/debian).
+#              DEBIAN_MIRROR (default http://deb.debian.org/debian),
+#              CA_BUNDLE (default /etc/ssl/certs/ca-certificates.crt): the machine's TLS
+#              trust, carried in so that pip works behind a proxy that re-signs TLS;
+#              http_proxy/https_proxy/no_proxy pass through when set.
 set -eu
 
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
@@ -18,6 +21,7 @@ cache=${EPS_CONTAINER_CACHE:-$repo/.cache/container}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 rootfs=$cache/debian12
 inner=${*:-make report && make test}
+ca=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "container-check: needs root (namespaces, mounts, chroot)" >&2
@@ -45,7 +49,8 @@ git -C "$repo" bundle create -q "$run/repo.bundle" HEAD
 
 # Everything below happens in new mount, PID and UTS namespaces: the mounts vanish with them.
 unshare --mount --uts --pid --fork --propagation private env -i \
-	PATH=/usr/sbin:/usr/bin:/sbin:/bin RUN="$run" ROOTFS="$rootfs" INNER="$inner" sh -euc '
+	PATH=/usr/sbin:/usr/bin:/sbin:/bin RUN="$run" ROOTFS="$rootfs" INNER="$inner" CA="$ca" \
+	http_proxy="${http_proxy:-}" https_proxy="${https_proxy:-}" no_proxy="${no_proxy:-}" sh -euc '
 	root=$RUN/root
 	mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$RUN/upper,workdir=$RUN/work" "$root"
 	hostname epoll-semantics-ci
@@ -64,6 +69,12 @@ unshare --mount --uts --pid --fork --propagation private env -i \
 	mount -t tmpfs -o mode=755 run "$root/run"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	cp "$RUN/repo.bundle" "$root/tmp/repo.bundle"
-	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+	certs=
+	if [ -r "$CA" ]; then
+		cp "$CA" "$root/etc/ssl/certs/machine-ca.crt"
+		certs="PIP_CERT=/etc/ssl/certs/machine-ca.crt SSL_CERT_FILE=/etc/ssl/certs/machine-ca.crt"
+	fi
+	exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 $certs \
+		http_proxy="$http_proxy" https_proxy="$https_proxy" no_proxy="$no_proxy" \
 		/bin/sh -euc "git -c advice.detachedHead=false clone -q /tmp/repo.bundle /repo && cd /repo && $INNER"
 '
