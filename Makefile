@@ -9,7 +9,8 @@ REPORTS ?= reports
 
 # Debian packages the suite uses at run time (iproute2/iptables for inspection and the
 # NFQUEUE rule, libnetfilter-queue for the gate, qemu and friends for the guest kernels).
-DEBS ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod chromium qemu-system-x86 busybox-static
+# NetfilterQueue has no wheel for every Python: pip builds it, with gcc and the headers.
+DEBS ?= python3-venv python3-dev gcc libc6-dev iproute2 iptables libnetfilter-queue-dev kmod chromium qemu-system-x86 busybox-static
 
 PYTEST_ARGS ?=
 
