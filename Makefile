@@ -13,13 +13,14 @@ REPORTS ?= reports
 # Debian packages, by what needs them: the scenarios (iproute2/iptables for inspection and
 # the NFQUEUE rule, libnetfilter-queue for the gate), the guest kernels (QEMU, busybox for
 # the initramfs), and the browser the HTML comparison's tests render it in.
-DEBS_RUN    ?= python3-venv iproute2 iptables libnetfilter-queue-dev kmod
+# NetfilterQueue has no wheel for every Python: pip builds it, with gcc and the headers.
+DEBS_RUN    ?= python3-venv python3-dev gcc libc6-dev iproute2 iptables libnetfilter-queue-dev kmod
 DEBS_GUESTS ?= qemu-system-x86 busybox-static
 DEBS_BROWSER ?= chromium
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench kernels compare bench-kernels mutants clean
+.PHONY: all setup test unit report bench kernels compare bench-kernels mutants container-check clean
 
 all: test
 
@@ -97,6 +98,14 @@ bench-kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
 ## host suite per mutant, or mutant names to run only those).
 mutants: setup
 	$(PY) -m harness.mutants $(MUTANTS_ARGS)
+
+## A fresh Debian 12 machine as the CI container sees it: a minimal root built once with
+## debootstrap (cached in .cache/container), entered with private mount, PID and UTS
+## namespaces and /dev/net/tun bound in; a clone of HEAD runs `make report` and `make test`.
+container-check:
+	@command -v debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap >/dev/null; }
+	ci/container-check.sh
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info

@@ -4,11 +4,19 @@ Resources register their undo at the moment they are made (``defer(undo)``), and
 unwinds in reverse order.  Unlike ``contextlib.ExitStack`` it refuses new entries while it
 unwinds, so a cleanup that tries to create something is a bug that shows, not a leak.
 Every undo runs even if an earlier one failed; the first failure is re-raised at the end.
+
+A child process the suite starts (a nested run of the suite, say) is tied to its parent with
+:func:`die_with_parent`, so it cannot outlive a parent that was killed without a chance to
+end it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import signal
 from typing import Any, Callable
+
+PR_SET_PDEATHSIG = 1  # include/uapi/linux/prctl.h
 
 
 class CleanupStack:
@@ -41,3 +49,15 @@ class CleanupStack:
 
     def __exit__(self, *exc: object) -> None:
         self.unwind()
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send ``sig`` to this process when its parent dies (PR_SET_PDEATHSIG).
+
+    Meant as ``preexec_fn`` of ``subprocess.Popen``: it runs in the child before exec and
+    survives the exec.  SIGTERM (not SIGKILL) lets a child that handles it tear down what it
+    made.  The kernel sends it when the *thread* that forked the child exits, so children
+    should be started from a thread that lives as long as they should.
+    """
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")

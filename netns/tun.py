@@ -17,6 +17,7 @@ from typing import Iterator
 
 from .cleanup import CleanupStack
 from .namespace import Netns
+from .timers import host_routes
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -48,7 +49,8 @@ class TunLink:
         return (self.local4, self.peer4) if family == socket.AF_INET else (self.local6, self.peer6)
 
 
-def _open(ifname: str) -> int:
+def open_tun(ifname: str) -> int:
+    """Open /dev/net/tun and attach it to a new TUN device ``ifname`` (TUNSETIFF)."""
     fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
         fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", ifname.encode(), IFF_TUN | IFF_NO_PI))
@@ -60,13 +62,18 @@ def _open(ifname: str) -> int:
 
 @contextmanager
 def tun(ns: Netns, ifname: str = "eps-tun0") -> Iterator[TunLink]:
-    """Create, address and bring up a TUN device in ``ns`` with a plain FIFO qdisc."""
+    """Create, address and bring up a TUN device in ``ns`` with a plain FIFO qdisc.
+
+    The routes to the peer lock a long rto_min (:mod:`netns.timers`): the scripted peer
+    holds every ACK for as long as a step takes, and no retransmission may interleave.
+    """
     with CleanupStack() as stack:
-        fd = ns.call(_open, ifname)
+        fd = ns.call(open_tun, ifname)
         stack.defer(os.close, fd)  # closing the fd deletes the (non-persistent) device
         index = ns.link_index(ifname)
         ns.ipr.addr("add", index=index, address=LOCAL4, prefixlen=24)
         ns.ipr.addr("add", index=index, address=LOCAL6, prefixlen=64, flags=IFA_F_NODAD)
         ns.ipr.link("set", index=index, state="up")
         ns.ipr.tc("add", "pfifo", index, 0x10000, limit=10000)
+        host_routes(ns, index, PEER4, PEER6)
         yield TunLink(ns, ifname, index, fd)

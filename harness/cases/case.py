@@ -146,12 +146,30 @@ class Case(Sending, StateSteps, MultiWatch):
                             **acct.layout_conditions()})
         return woke
 
+    def may_send(self) -> bool:
+        """Whether the kernel holds unsent bytes that the peer's last window lets it send.
+
+        A window below both the unsent bytes and one MSS does not (tcp_snd_wnd_test()); with
+        nothing in flight, cwnd is no limit.
+        """
+        s = snapshot(self.sock)
+        room = self.conn.window_end - self.conn.received_end
+        return s.notsent > 0 and room >= min(s.notsent, s.info.get("snd_mss", 1))
+
     def ack_all(self, step: int) -> None:
-        """ACK in steps of ``step`` bytes until nothing is outstanding, waiting after each."""
+        """ACK in steps of ``step`` bytes until nothing is outstanding, waiting after each.
+
+        It stops only when the kernel has nothing left that it may send: a paced sender (bbr,
+        tcp_pacing_check()) can put the next segment on the wire from its pacing timer after
+        everything sent so far is acknowledged; stopping then would strand it unacknowledged.
+        """
         while True:
             self.conn.wait_until_sent(self.sent_end)
             if self.conn.acked >= self.conn.received_end:
-                break
+                if not self.may_send():
+                    break
+                self.conn.wait_for_more(self.conn.received_end)
+                continue
             self.ack(min(self.conn.acked + step, self.conn.received_end))
             self.wait(None)
             if self.series:

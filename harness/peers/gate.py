@@ -55,7 +55,8 @@ def _run(argv: list[str]) -> None:
         raise OSError(f"{' '.join(argv)}: {done.stderr.strip() or done.returncode}")
 
 
-def _bind(callback):
+def bind(callback):
+    """Bind queue QUEUE (from a thread inside the namespace: queues are per namespace)."""
     from netfilterqueue import NetfilterQueue
 
     q = NetfilterQueue()
@@ -86,7 +87,7 @@ class Gate:
         self.held.append(Held(time.time(), seg, packet))
 
     def open(self) -> None:
-        self._q = self.ns.call(_bind, self._arrived)
+        self._q = self.ns.call(bind, self._arrived)
 
     def pump(self) -> int:
         """Take every ACK the kernel has queued so far; returns how many are held."""

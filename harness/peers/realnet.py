@@ -28,6 +28,7 @@ from typing import Iterator
 from netns import Netns, VethPair, namespace, veth
 from netns.offload import disable_segmentation_offload
 from netns.qdisc import netem
+from netns.timers import host_routes
 
 from .gate import Gate, gate, install_rules
 
@@ -106,8 +107,7 @@ def _wait_usable(ends) -> None:
 
 def _quickack_routes(ns: Netns, index: int, peer4: str, peer6: str, op: str = "add") -> None:
     """Host routes to the sender with RTAX_QUICKACK: the receiver ACKs every segment at once."""
-    ns.ipr.route(op, dst=f"{peer4}/32", oif=index, metrics={"quickack": 1})
-    ns.ipr.route(op, dst=f"{peer6}/128", oif=index, metrics={"quickack": 1}, family=socket.AF_INET6)
+    host_routes(ns, index, peer4, peer6, op, rto_min_ms=None, quickack=True)
 
 
 @contextmanager
@@ -116,13 +116,16 @@ def real_wire(gate_rule: bool) -> Iterator[RealNet]:
 
     Made once per session (see :func:`_wait_usable`).  With ``gate_rule`` the receiver's
     NFQUEUE rule is installed now; it passes packets while no test has the queue bound
-    (``--queue-bypass``).  Everything lives in the two namespaces and goes with them.
+    (``--queue-bypass``).  The sender's routes to the receiver lock a long rto_min
+    (:mod:`netns.timers`), so a held ACK never meets a retransmission however slow the harness.  Everything lives in the two namespaces and goes with them.
     """
     with ExitStack() as stack:
         snd = stack.enter_context(namespace("snd"))
         rcv = stack.enter_context(namespace("rcv"))
         wire = stack.enter_context(veth(snd, rcv))
         disable_segmentation_offload(snd, wire.a.ifname)
+        # the sender's RTO far above any stall of the harness while an ACK is held
+        host_routes(snd, wire.a.index, wire.b.addr4, wire.b.addr6)
         _wait_usable((wire.a, wire.b))
         if gate_rule:
             install_rules(rcv)

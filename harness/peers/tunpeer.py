@@ -55,6 +55,7 @@ class PeerConn:
     snd_nxt: int = PEER_ISS + 1
     acked: int = 0          # highest relative ACK sent to the kernel
     received_end: int = 1   # relative sequence just past the highest byte the kernel sent
+    window_end: int = 0     # right edge of the window the last ACK offered (relative)
     payload: bytearray = field(default_factory=bytearray)
     segments: list[Segment] = field(default_factory=list)
     kernel_wscale: int = 0
@@ -139,6 +140,16 @@ class PeerConn:
                                   f"received up to {self.received_end}")
             self.peer.pump(min(left, 0.05))
 
+    def wait_for_more(self, past: int, timeout: float = 2.0) -> None:
+        """Wait until the kernel sends beyond relative sequence ``past``."""
+        deadline = time.monotonic() + timeout
+        while self.received_end <= past:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PeerTimeout(f"the kernel holds unsent data the window takes but sent nothing "
+                                  f"past {past}\n{self.timeline.render()}")
+            self.peer.pump(min(left, 0.05))
+
     # -- what the peer sends --------------------------------------------------------------
     def _send(self, flags: int, payload: bytes = b"", ack: int | None = None,
               window: int | None = None, seq: int | None = None, syn_options: bool = False,
@@ -165,7 +176,9 @@ class PeerConn:
         if rel_ack > self.received_end:
             raise ValueError(f"ack {rel_ack} beyond what the kernel sent ({self.received_end})")
         self.acked = max(self.acked, rel_ack)
-        return self._send(ACK, ack=rel_ack, window=window)
+        seg = self._send(ACK, ack=rel_ack, window=window)
+        self.window_end = rel_ack + (seg.window << (self.opts.wscale or 0))
+        return seg
 
     def data(self, payload: bytes, flags: int = PSH | ACK) -> Segment:
         return self._send(flags, payload)

@@ -29,8 +29,8 @@ from harness.peers.realnet import ACK_MODES, NEEDS, AckControl, RealNet, ack_con
 from .pace import timed_delay
 from .pytest_plugin import Record, require, state
 
-# Hold times of the timed modes: long enough to be seen in the capture, far below the 200 ms
-# minimum RTO (and TLP is off), so no timer fires while an ACK is held.
+# Hold times of the timed modes: long enough to be seen in the capture, far below the sender's
+# locked rto_min (netns/timers.py; TLP is off), so no timer fires while an ACK is held.
 DELAYS = {"gate-delay": 0.004, "netem": 0.010}
 
 

@@ -1,10 +1,13 @@
 """The suite's pytest plugin: session set-up, the report header, skips, and the JSON report.
 
-* At session start: remove what killed runs left (namespaces with the prefix), probe the
-  capabilities once, clear the previous run's pcaps (``--keep-captures`` keeps them).
+* At session start: refuse an unwritable report path, make SIGTERM and SIGHUP tear down
+  like Ctrl-C (``signals``), remove what killed runs left (namespaces with the prefix; what
+  cannot be removed is a warning, never an error), probe the capabilities once, clear the
+  previous run's pcaps (``--keep-captures`` keeps them).
 * ``require(name)`` skips a test with the capability's reason, or fails it under
-  ``--strict-skips`` (for CI on machines that must have everything); the capability markers
-  (:mod:`.markers`, put on at collection) are required the same way before a test runs.
+  ``--strict-skips`` (for CI on machines that must have everything): a failure of the test,
+  not an error of its set-up. The capability markers (:mod:`.markers`, put on at collection)
+  are required the same way before a test runs.
 * Every test's outcome, with the facts its ``record`` gathered, becomes a result of the
   report written by ``--report-json``; the timelines go beside it (:mod:`harness.record.store`).
   A run of a subset writes its report under ``partial/`` and leaves the full one alone
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from typing import Any
 
 import pytest
@@ -36,10 +40,16 @@ from .results import (
     show_timelines,
     write_timeline,
 )
+from .signals import Teardown
 
 STATE = pytest.StashKey["SessionState"]()
 RECORD = pytest.StashKey["Record"]()
 SETUP_TIME = pytest.StashKey[float]()
+TEARDOWN = pytest.StashKey[Teardown]()
+
+
+class MissingCapability(pytest.fail.Exception):
+    """A required capability is missing under --strict-skips: the test fails (not errors)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,17 +73,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where this run happens: host, guest, ... (recorded in the report)")
 
 
+def _check_writable(option: str, path: str | None, is_dir: bool) -> None:
+    """Refuse an output path that cannot be written, before any test runs."""
+    if not path:
+        return
+    directory = os.path.abspath(path if is_dir else os.path.dirname(path) or ".")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".eps-write-check-"):
+            pass
+    except OSError as exc:
+        raise pytest.UsageError(f"{option} {path}: cannot write to {directory} ({exc.strerror or exc}); "
+                                "nothing was run") from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from netns import sweep
 
-    from .capabilities import probe_root
-
-    swept = sweep() if probe_root().ok else []
+    _check_writable("--report-json", config.getoption("--report-json"), is_dir=False)
     captures = config.getoption("--captures-dir")
+    _check_writable("--captures-dir", captures, is_dir=True)
+    teardown = Teardown()
+    teardown.install()
+    config.stash[TEARDOWN] = teardown
+    swept = sweep()
+    for name, why in swept.failed:
+        config.issue_config_time_warning(pytest.PytestWarning(
+            f"sweep: cannot remove {name} left by a killed run ({why}); it stays, the run goes on"), stacklevel=2)
     config.stash[STATE] = SessionState(
         caps=probe_all(), rules=KernelRules.for_release(os.uname().release),
         strict=config.getoption("--strict-skips"), captures_dir=captures or "reports/captures",
-        swept=swept)
+        swept=swept.removed, sweep_failed=[f"{n} ({why})" for n, why in swept.failed])
     markers.register(config)
     # Only a run that owns a report clears: a bare `pytest` (or a child run of the hygiene
     # test) must not empty the pcaps of a run going on meanwhile.
@@ -116,6 +146,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require(item.config, *need)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    teardown = config.stash.get(TEARDOWN, None)
+    if teardown is not None:
+        teardown.restore()
+
+
 def state(config: pytest.Config) -> SessionState:
     return config.stash[STATE]
 
@@ -129,6 +165,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines += [f"  {n}: {c.reason}" for n, c in st.caps.items() if not c.ok]
     if st.swept:
         lines.append(f"swept leftovers of killed runs: {' '.join(st.swept)}")
+    if st.sweep_failed:
+        lines.append(f"leftovers the sweep could not remove: {' '.join(st.sweep_failed)}")
     return lines
 
 
@@ -140,7 +178,7 @@ def require(config: pytest.Config, *names: str) -> None:
         if cap is None or not cap.ok:
             reason = cap.reason if cap else f"{name}: unknown capability"
             if st.strict:
-                pytest.fail(f"required capability missing (--strict-skips): {reason}", pytrace=False)
+                raise MissingCapability(f"required capability missing (--strict-skips): {reason}", pytrace=False)
             # reported at the test, not at this line (as a skip marker is)
             raise pytest.skip.Exception(reason, _use_item_location=True)
 
@@ -181,6 +219,8 @@ def kernel_rules(pytestconfig: pytest.Config) -> KernelRules:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
+    if rep.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(MissingCapability):
+        rep.when = "call"  # a failure of the test (--strict-skips), not an error of its set-up
     rec: Record | None = item.stash.get(RECORD, None)
     if rec is None:
         return

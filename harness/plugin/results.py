@@ -34,6 +34,7 @@ class SessionState:
     cleared: int = 0
     sysctls: dict[str, Any] = field(default_factory=dict)
     swept: list[str] = field(default_factory=list)
+    sweep_failed: list[str] = field(default_factory=list)
 
 
 @dataclass
