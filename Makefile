@@ -105,7 +105,7 @@ mutants: setup
 container-check:
 	@command -v debootstrap >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap >/dev/null; }
-	ci/container-check.sh
+	sh .ci/container-check
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info
