@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from harness.model import masks as M
-from harness.model.rules import EpollModel, KernelRules, threshold, writeable
+from harness.model.rules import EpollModel, KernelRules, writeable
 from harness.peers.attribution import AckSample, Attribution, Completeness, attribute, retransmissions
 from harness.peers.capture import Capture
 from harness.peers.realnet import RealNet
@@ -30,6 +30,7 @@ from harness.sockets.sockinfo import Snapshot, snapshot, tcp_info
 from harness.sockets.witness import WakeWitness
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
+from .inside_ack import InsideAck, series_entry
 from .sending import Sending
 
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
@@ -62,7 +63,18 @@ class RealCase(Sending):
     writer: BlockingWriter | None = None
     exits: ExitStack = field(default_factory=ExitStack, repr=False)  # undo of the writer's CPU pinning
     writer_wakes: list[int] = field(default_factory=list)  # ACKs after which the writer was runnable
+    inside: InsideAck | None = None  # the write-space tests inside each ACK (witness or bound)
     _wakes_seen: int = 0
+    _data_seen: int = 0  # data segments of the capture already counted for an ACK
+
+    def watch_inside_acks(self) -> InsideAck:
+        """Record (kprobes) or bound the write-space tests inside each ACK from now on."""
+        self.inside = InsideAck(self.sock, self.timeline, self.net.sender.socket, self.sock.family)
+        self._data_seen = self._data_out()
+        return self.inside
+
+    def _data_out(self) -> int:
+        return sum(1 for c in self.capture.segments if c.outbound and c.length)
 
     @property
     def mode(self) -> str:
@@ -136,11 +148,11 @@ class RealCase(Sending):
 
     def _acked(self, rel: int, prev: Snapshot | None, acct: Snapshot) -> bool:
         freed = prev is not None and acct.wmem_queued < prev.wmem_queued
-        woke = self.model.acked(acct, freed)
+        sent, self._data_seen = self._data_out() - self._data_seen, self._data_out()
+        inside = self.inside.observe(rel, acct, sent) if self.inside is not None else {}
+        woke = self.model.acked(acct, freed, **inside)
         self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True)))
-        self.series.append({"ack": rel, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
-                            "free": acct.free, "threshold": threshold(acct),
-                            "writable": writeable(acct, True), "wakeup_required": woke})
+        self.series.append(series_entry(rel, acct, self.model, woke))
         return woke
 
     def quiescent(self, s: Snapshot) -> bool:
@@ -255,7 +267,12 @@ class RealCase(Sending):
             before = self.writer.state()
             woke = self.release()
             runnable = alive and self.writer.woke_since(before)
-            if alive:
+            if alive and self.inside is not None:
+                self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken")
+                if runnable and not woke:
+                    self.model.transient_observed(True)
+                    self.series[-1]["transient"] = True
+            elif alive:
                 self.timeline.check("blocked writer woken", woke, runnable,
                                     "sk_stream_write_space wakes the sleeper only if free >= queued/2")
             self.series[-1]["writer_woken"] = runnable
@@ -289,6 +306,8 @@ class RealCase(Sending):
         return comp
 
     def close(self) -> None:
+        if self.inside is not None:
+            self.inside.close()
         if self.writer is not None:
             self.writer.join(2.0)
         self.exits.close()

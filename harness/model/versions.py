@@ -48,6 +48,7 @@ class Change:
     commit: str = ""
     stable: tuple[tuple[int, int, int], ...] = ()  # first release of each stable series with it
     probe: str = ""                   # the probe that decides it when no version does
+    probe_symbol: str = ""            # ... a symbol that /proc/kallsyms lists as global text
 
     def by_version(self, version: tuple[int, int, int]) -> bool | None:
         """True/False when the release settles it; None when it cannot (an older series
@@ -82,7 +83,7 @@ CHANGES = (
            "test in the middle of an ACK, before later tso_fragment() splits add their heads back",
            "4bfe744ff164", stable=((5, 10, 114),),
            probe="tcp_check_space is a global symbol (T in /proc/kallsyms): the fix made it "
-                 "non-static to call it from tcp_output.c"),
+                 "non-static to call it from tcp_output.c", probe_symbol="tcp_check_space"),
 )
 
 

@@ -79,9 +79,34 @@ def pytest_configure(config: pytest.Config) -> None:
 
     swept = sweep() if probe_root().ok else []
     config.stash[STATE] = SessionState(
-        caps=probe_all(), rules=KernelRules.for_release(os.uname().release),
+        caps=probe_all(), rules=running_kernel_rules(),
         strict=config.getoption("--strict-skips"), captures_dir=config.getoption("--captures-dir"),
         swept=swept)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def running_kernel_rules() -> KernelRules:
+    """The rule variants of this kernel: from the upstream release in /proc/version (else
+    uname -r); a change that no release settles is decided by its probe (/proc/kallsyms)."""
+    from harness.model.versions import CHANGES, kallsyms_global, upstream_release
+
+    proc = _read("/proc/version")
+    release, _ = upstream_release(proc, os.uname().release)
+    version = KernelRules.for_release(release).version
+    probes = {}
+    for c in CHANGES:
+        if c.probe_symbol and c.by_version(version) is None:
+            found = kallsyms_global(c.probe_symbol, _read("/proc/kallsyms"))
+            if found is not None:
+                probes[c.title] = found
+    return KernelRules.for_kernel(proc, os.uname().release, probes)
 
 
 def state(config: pytest.Config) -> SessionState:
@@ -91,7 +116,8 @@ def state(config: pytest.Config) -> SessionState:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     st = state(config)
     caps = ", ".join(f"{n}={'yes' if c.ok else 'no'}" for n, c in st.caps.items())
-    lines = [f"kernel: {os.uname().release} ({os.uname().machine}); rule set for {'.'.join(map(str, st.rules.version))}",
+    lines = [f"kernel: {os.uname().release} ({os.uname().machine}); rule set for {'.'.join(map(str, st.rules.version))} "
+             f"(from {st.rules.source})",
              f"congestion control: default {default_congestion()}, available {' '.join(available_congestion())}",
              f"capabilities: {caps}"]
     lines += [f"  {n}: {c.reason}" for n, c in st.caps.items() if not c.ok]
@@ -210,7 +236,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         capabilities={n: c.to_dict() for n, c in st.caps.items()},
         sysctls=st.sysctls,
         congestion={"default": default_congestion(), "available": available_congestion()},
-        rules={"kernel_rule_set": ".".join(map(str, st.rules.version)), "changes": st.rules.changes()},
+        rules={"kernel_rule_set": ".".join(map(str, st.rules.version)), "release_source": st.rules.source,
+               "changes": st.rules.changes()},
         label=session.config.getoption("--report-label"),
     )
     R.write(path, doc)

@@ -123,3 +123,10 @@ def test_the_transient_is_accepted_only_where_the_kernel_has_the_per_skb_check(r
     # With a witness the transient is required: a writer that slept through the call fails.
     assert (2 in judge(release, True, {3})) is transient
     assert judge(release, False, {3}) == []
+
+
+def test_the_skbs_left_in_the_queue_cap_the_splits():
+    # 30 segments sent, but 31664 queued for 28000 bytes of payload leaves room for 5 skbs at most.
+    b = AckBound(31664, SNDBUF, 0, 0, skbs_sent=30, head_truesize=833, outq=28000)
+    assert b.splits == 4 and b.lowest_queued == 31664 - 4 * 833 and not b.may_hold()
+    assert AckBound(31664, SNDBUF, 0, 0, skbs_sent=30, head_truesize=833).may_hold()
