@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harness.model import masks as M
 from harness.model.rules import EpollModel, KernelRules, writeable
@@ -26,7 +26,7 @@ from harness.peers.capture import Capture
 from harness.peers.realnet import RealNet
 from harness.record.timeline import Timeline
 from harness.sockets.epoll import Watch
-from harness.sockets.sockinfo import Snapshot, snapshot, tcp_info
+from harness.sockets.sockinfo import Snapshot, inq, snapshot, tcp_info
 from harness.sockets.witness import WakeWitness
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
@@ -151,7 +151,8 @@ class RealCase(Sending):
         sent, self._data_seen = self._data_out() - self._data_seen, self._data_out()
         inside = self.inside.observe(rel, acct, sent) if self.inside is not None else {}
         woke = self.model.acked(acct, freed, **inside)
-        self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True)))
+        # The rule held at the wakeup: after the ACK, or at a witnessed test inside it.
+        self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True) or woke))
         self.series.append(series_entry(rel, acct, self.model, woke))
         return woke
 
@@ -263,15 +264,18 @@ class RealCase(Sending):
             self.capture.drain()
             if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done.is_set():
                 break
+            if not gate.pump() and self._stalled_on_window():
+                continue
             alive = not self.writer.done.is_set()
             before = self.writer.state()
             woke = self.release()
             runnable = alive and self.writer.woke_since(before)
             if alive and self.inside is not None:
                 self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken")
-                if runnable and not woke:
-                    self.model.transient_observed(True)
+                if runnable and not woke and self.model.ack_outcome.allowed:
+                    self.model.transient_observed(True)  # inside the bound: the rule held inside the ACK
                     self.series[-1]["transient"] = True
+                    self.samples[-1] = replace(self.samples[-1], writable=True)
             elif alive:
                 self.timeline.check("blocked writer woken", woke, runnable,
                                     "sk_stream_write_space wakes the sleeper only if free >= queued/2")
@@ -282,6 +286,23 @@ class RealCase(Sending):
                 self.writer_wakes.append(self.samples[-1].ack)
                 self._attribute(s_acked(self.last), time.time())
                 self._writer_slept()
+
+    def _stalled_on_window(self) -> bool:
+        """Nothing held, nothing in flight, data unsent: the receiver's window is closed.
+
+        A receiver that never reads closes its window once its buffer is full; the sender
+        then only sends zero-window probes on a backing-off timer (tcp_probe_timer), and how
+        soon that happens depends on the kernel's receive autotuning and pace.  So the
+        receiver reads what it holds: tcp_cleanup_rbuf() sends the window update (held by
+        the gate like any ACK), the window reopens and the script goes on.  Returns whether
+        it read.
+        """
+        s = snapshot(self.sock)
+        if s.unacked_bytes or not s.notsent or not inq(self.peer):
+            return False
+        self.timeline.add("note", f"window closed ({self.capture.peer_window()} bytes) with {s.notsent} "
+                          "bytes unsent: the receiver reads")
+        return self.read(1 << 22) > 0
 
     # -- attribution and ground truth ------------------------------------------------------
     def _attribute(self, acked: int, wake_t: float) -> Attribution:

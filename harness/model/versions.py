@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# "Debian 5.10.262-1", "Debian 6.12.118-1", "Debian 7.2.13-1": the package version.
-_DEBIAN = re.compile(r"\bDebian (\d+\.\d+(?:\.\d+)?)[-~+]")
+# "... #1 SMP Debian 5.10.262-1 (2026-...)": the package version, after the build number
+# ("#1"), so that the compiler's "(Debian 12.2.0-14)" earlier in the line is not taken.
+_DEBIAN = re.compile(r"#\d+ .*\bDebian (\d+\.\d+(?:\.\d+)?)[-~+]")
 
 
 def parse_release(release: str) -> tuple[int, int, int]:
@@ -31,7 +32,8 @@ def upstream_release(proc_version: str, uname_release: str) -> tuple[str, str]:
     """The upstream release the kernel carries, and where it was read.
 
     ``proc_version`` is the text of /proc/version.  Debian appends the package version
-    (the upstream release plus a Debian revision); a kernel without such a string falls back
+    (the upstream release plus a Debian revision) after the build number; a kernel without
+    such a string falls back
     to ``uname -r``, which names the series only when the distribution numbers it that way.
     """
     m = _DEBIAN.search(proc_version or "")

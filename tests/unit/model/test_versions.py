@@ -2,8 +2,8 @@
 
 from harness.model.versions import XMIT_STALL, KernelRules, change, kallsyms_global, upstream_release
 
-DEBIAN_5_10 = ("Linux version 5.10.0-46-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-10) "
-               "#1 SMP Debian 5.10.262-1 (2026-01-01)")
+DEBIAN_5_10 = ("Linux version 5.10.0-46-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-10 (Debian 10.2.1-6) "
+               "10.2.1 20210110, GNU ld (GNU Binutils for Debian) 2.35.2) #1 SMP Debian 5.10.262-1 (2026-01-01)")
 
 
 def test_debian_proc_version_names_the_upstream_release():
