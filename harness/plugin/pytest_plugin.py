@@ -1,7 +1,7 @@
 """The suite's pytest plugin: session set-up, the report header, skips, and the JSON report.
 
-* At session start: remove what killed runs left (namespaces with the prefix), probe the
-  capabilities once.
+* At session start: remove what killed runs left (namespaces and kprobe events with the
+  prefix), probe the capabilities once.
 * ``require(name)`` skips a test with the capability's reason, or fails it under
   ``--strict-skips`` (for CI on machines that must have everything).
 * Every test's outcome, with the facts its ``record`` gathered, becomes a result of the
@@ -77,7 +77,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     from .capabilities import probe_root
 
-    swept = sweep() if probe_root().ok else []
+    from harness.sockets.kprobes import sweep as sweep_probes
+
+    swept = sweep() + sweep_probes() if probe_root().ok else []
     config.stash[STATE] = SessionState(
         caps=probe_all(), rules=running_kernel_rules(),
         strict=config.getoption("--strict-skips"), captures_dir=config.getoption("--captures-dir"),
