@@ -14,6 +14,7 @@ advance the rule engine, check the epoll result.  What differs is where ACKs com
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from contextlib import ExitStack
@@ -234,12 +235,19 @@ class RealCase(Sending):
         return acct.info.get("bytes_acked", 1) - 1 + acct.outq
 
     def start_writer(self, total: int) -> None:
-        """A thread writes ``total`` bytes with blocking send(); wait until it blocks."""
+        """A thread writes ``total`` bytes with blocking send(); wait until it blocks.
+
+        The harness takes SCHED_FIFO on the writer's CPU only once the writer sleeps: before,
+        the writer needs that CPU to fill its buffer, and on a one-CPU guest a real-time
+        harness polling its state starves it for longer than the retransmission timeout,
+        while the gate holds the first ACKs.
+        """
         self.timeline.begin(f"blocking writer: send {total} bytes")
-        cpu = self.exits.enter_context(waker_runs_first())
+        cpu = min(os.sched_getaffinity(0))  # the CPU waker_runs_first() pins the harness to
         self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
         self.writer.start()
         self._writer_slept()
+        assert self.exits.enter_context(waker_runs_first()) == cpu
 
     def _writer_slept(self) -> None:
         task = self.writer.settled(STEP_DEADLINE)
