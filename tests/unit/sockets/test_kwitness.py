@@ -70,3 +70,17 @@ def test_definitions_fetch_through_the_offsets():
 def test_btf_rejects_what_is_not_btf():
     with pytest.raises(BtfError):
         Btf(b"\0" * 64)
+
+
+def test_offsets_from_the_running_kernels_btf():
+    """Parsing the real BTF finds every field the probes fetch, inside struct sock."""
+    try:
+        b = Btf.load()
+    except BtfError as exc:
+        pytest.skip(str(exc))
+    sock = b.field("sock", "sk_wmem_queued")
+    assert sock.size == 4 and 0 < sock.offset < 4096
+    assert b.field("sock", "__sk_common.skc_num").size == 2       # through an anonymous struct
+    assert b.field("tcp_sock", "write_seq").offset > b.field("sock", "sk_sndbuf").offset  # tcp_sock embeds sock
+    with pytest.raises(BtfError):
+        b.field("sock", "no_such_field")
