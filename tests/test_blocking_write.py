@@ -86,16 +86,20 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
             required = c.ack(ack)
             woke = before is not None and w.woke_since(before)
             if before is not None:
-                c.inside.check(ack, c.model, woke, "writer woken")
+                c.inside.check(ack, c.model, woke, "writer woken", w.tid)
                 if woke and not required:
                     c.model.transient_observed(True)
                     c.series[-1]["transient"] = True
             c.wait(None)  # before the writer runs (waker_runs_first): the state at the wakeup
             if woke:
                 wakes.append(ack)
+                at_wake = c.last
                 st = w.settled(since=before.voluntary)
                 c.conn.drain()
                 acct = c.snap()
+                c.timeline.check("the woken writer wrote on", c.model.writer_continues(at_wake),
+                                 accepted(acct) > accepted(at_wake),
+                                 "sk_stream_wait_memory() returns while sk_stream_memory_free()")
                 c.timeline.add("note", "writer returned" if st is None else "writer asleep again")
                 if st is not None:
                     c.model.sent("blocked", acct)
@@ -131,6 +135,11 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
     if not diff:
         claim(twin[:1] == own[:1], f"with the same accounting, an ET waiter on a twin connection wakes "
               f"where the writer's own ET waiter does: {twin} vs {own[:1]}", c.timeline)
+
+
+def accepted(acct) -> int:
+    """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
+    return acct.info.get("bytes_acked", 1) - 1 + acct.outq
 
 
 def _et_twin(scripted, cc, family) -> tuple[list[int], list[dict]]:

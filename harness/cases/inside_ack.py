@@ -67,8 +67,9 @@ class InsideAck:
             self.calls.append((ack, c))
         return {"calls": calls}
 
-    def check(self, ack: int, model: EpollModel, woke: bool, what: str) -> None:
-        """The verdict of ACK ``ack`` for a sleeper (``what``: the check's name)."""
+    def check(self, ack: int, model: EpollModel, woke: bool, what: str, tid: int | None = None) -> None:
+        """The verdict of ACK ``ack`` for a sleeper (``what``: the check's name; ``tid``: the
+        sleeping thread, which a witnessed call that woke it must name)."""
         outcome = model.ack_outcome
         self.timeline.check(what, outcome.expect(woke), woke, f"{outcome.verdict}: {outcome.why}")
         if self.witness is None:
@@ -78,6 +79,9 @@ class InsideAck:
             held = [c for c in step_calls if c.nospace and c.held()]
             self.timeline.check("a witnessed write-space call held when the sleeper woke", True, bool(held),
                                 "sk_stream_write_space wakes only if __sk_stream_is_writeable(sk, 1)")
+            if tid is not None and held:
+                self.timeline.check("that call woke the sleeping thread", True,
+                                    any(tid in c.woken_tids for c in held), f"woken_wake_function for tid {tid}")
         for c in step_calls:
             if c.nospace and c.held():
                 self.timeline.check("the witnessed call that held woke a sleeper", True, c.woke, c.site)

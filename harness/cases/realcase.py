@@ -279,7 +279,7 @@ class RealCase(Sending):
             woke = self.release()
             runnable = alive and self.writer.woke_since(before)
             if alive and self.inside is not None:
-                self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken")
+                self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken", self.writer.tid)
                 if runnable and not woke and self.model.ack_outcome.allowed:
                     self.model.transient_observed(True)  # inside the bound: the rule held inside the ACK
                     self.series[-1]["transient"] = True

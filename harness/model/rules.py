@@ -284,6 +284,14 @@ class EpollModel(StateRules):
                                           + (f"; {bound.brief()}" if bound is not None else ""))
         return False
 
+    def writer_continues(self, acct) -> bool:
+        """A blocking writer woken in sk_stream_wait_memory() re-checks only
+        sk_stream_memory_free(): queued < sndbuf and the unsent bytes under the limit
+        (tcp_stream_memory_free(sk, wake=0)); if that holds it returns to tcp_sendmsg and
+        writes on, else it sets SOCK_NOSPACE and sleeps again."""
+        lowat = acct.notsent_lowat or UINT_MAX
+        return acct.wmem_queued < acct.sndbuf and acct.notsent < lowat
+
     def transient_observed(self, woke: bool) -> None:
         """A sleeper showed whether the allowed transient wakeup of the last ACK happened."""
         if woke and self.ack_outcome is not None and self.ack_outcome.allowed and not self.ack_outcome.required:

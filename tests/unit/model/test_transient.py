@@ -130,3 +130,10 @@ def test_the_skbs_left_in_the_queue_cap_the_splits():
     b = AckBound(31664, SNDBUF, 0, 0, skbs_sent=30, head_truesize=833, outq=28000)
     assert b.splits == 4 and b.lowest_queued == 31664 - 4 * 833 and not b.may_hold()
     assert AckBound(31664, SNDBUF, 0, 0, skbs_sent=30, head_truesize=833).may_hold()
+
+
+def test_a_woken_writer_goes_on_while_sk_stream_memory_free():
+    m = blocked()
+    assert m.writer_continues(Acct(28840))              # not writable by the rule, but queued < sndbuf
+    assert not m.writer_continues(Acct(42000))
+    assert not m.writer_continues(Acct(1000, notsent=900, notsent_lowat=800))
