@@ -95,17 +95,14 @@ class InsideAck:
                                               if s.get("transient") and s.get("bound")] or None)
             return
         record.fact("witnessed_wakeups", [{"ack": ack, **c.to_fact()} for ack, c in self.calls if c.woke] or None)
-        record.fact("transient_wakeups", [{"ack": ack, **c.to_fact()} for ack, c in self.calls
-                                          if c.woke and c.held() and _after_unwritable(series, ack)] or None)
+        # the ACK steps whose wakeup came from a call that held although the accounting read
+        # after that step says "not writable"
+        record.fact("transient_wakeups", [{"ack": s["ack"], **s["call"]} for s in series
+                                          if s.get("transient") and s.get("call")] or None)
 
     def close(self) -> None:
         if self.witness is not None:
             self.witness.close()
-
-
-def _after_unwritable(series: list[dict], ack: int) -> bool:
-    """Whether the accounting read after ``ack`` said "not writable" (the call was transient)."""
-    return any(s["ack"] == ack and not s["writable"] for s in series)
 
 
 def series_entry(ack: int, acct, model: EpollModel, woke: bool) -> dict:
