@@ -110,6 +110,22 @@ def _quickack_routes(ns: Netns, index: int, peer4: str, peer6: str, op: str = "a
     ns.ipr.route(op, dst=f"{peer6}/128", oif=index, metrics={"quickack": 1}, family=socket.AF_INET6)
 
 
+# The gate holds each ACK for a step of the harness, which on a slow or loaded machine (a
+# guest under TCG) can outlast the minimum RTO of 200 ms: the sender then retransmits while
+# its ACK is held and the capture no longer matches the script.  A floor on the sender's
+# routes to the receiver (RTAX_RTO_MIN, in ms, locked: tcp_rto_min() reads it only then)
+# keeps the RTO out of a step.
+RTO_FLOOR_MS = 3000
+RTAX_RTO_MIN = 13
+_RTO_FLOOR = {"lock": 1 << RTAX_RTO_MIN, "rto_min": RTO_FLOOR_MS}
+
+
+def _rto_floor_routes(ns: Netns, index: int, peer4: str, peer6: str, op: str = "add") -> None:
+    """Host routes to the receiver with RTAX_RTO_MIN: no retransmission timer within a step."""
+    ns.ipr.route(op, dst=f"{peer4}/32", oif=index, metrics=_RTO_FLOOR)
+    ns.ipr.route(op, dst=f"{peer6}/128", oif=index, metrics=_RTO_FLOOR, family=socket.AF_INET6)
+
+
 @contextmanager
 def real_wire(gate_rule: bool) -> Iterator[RealNet]:
     """Sender and receiver namespaces and the veth between them, usable; removed on exit.
@@ -140,6 +156,9 @@ def ack_control(net: RealNet, control: AckControl) -> Iterator[RealNet]:
             b = net.wire.b
             _quickack_routes(b.ns, b.index, net.wire.a.addr4, net.wire.a.addr6)
             stack.callback(_quickack_routes, b.ns, b.index, net.wire.a.addr4, net.wire.a.addr6, "del")
+            a = net.wire.a
+            _rto_floor_routes(a.ns, a.index, b.addr4, b.addr6)
+            stack.callback(_rto_floor_routes, a.ns, a.index, b.addr4, b.addr6, "del")
             net.gate = stack.enter_context(gate(b.ns))
             stack.callback(setattr, net, "gate", None)
         elif control.mode == "netem":
