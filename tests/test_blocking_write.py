@@ -24,7 +24,7 @@ inside the bound the accounting allows (harness.cases.inside_ack).
 
 from harness.cases.case import Case
 from harness.cases.claims import first_wakeup
-from harness.cases.inside_ack import InsideAck
+from harness.cases.inside_ack import InsideAck, rt_unthrottled
 from harness.cases.scripted import FAMILIES
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
 from harness.model import masks as M
@@ -71,7 +71,7 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
     c.register(M.OUT)  # an ET waiter on the writer's own socket: same wait queue, same wakeup
     c.wait()
     wakes: list[int] = []
-    with waker_runs_first() as cpu:
+    with rt_unthrottled(), waker_runs_first() as cpu:
         w = BlockingWriter(c.sock, SEED_TOTAL, cpu=cpu)
         c.timeline.begin(f"send({SEED_TOTAL}) in a thread")
         w.start()

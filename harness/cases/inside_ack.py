@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 
 from harness.model.rules import EpollModel, writeable
 from harness.model.transient import AckBound, Call
@@ -37,6 +39,34 @@ BOUNDED = "bounded, no kernel witness"
 def in_suite_guest() -> bool:
     """Inside a guest the suite booted (harness.guests), where it owns the kernel."""
     return bool(os.environ.get("EPS_GUEST_KERNEL"))
+
+
+RT_RUNTIME = "/proc/sys/kernel/sched_rt_runtime_us"
+
+
+@contextmanager
+def rt_unthrottled() -> Iterator[None]:
+    """Inside a suite guest, lift real-time throttling for a blocking-writer case.
+
+    The harness runs at SCHED_FIFO on the writer's CPU so that a woken writer waits until the
+    harness has read the state of the wakeup (harness.sockets.writer.waker_runs_first).  A
+    guest has one CPU and its Python is slow: the harness can stay busy for more than
+    sched_rt_runtime_us (950 ms per second) and be throttled, and the woken writer then runs
+    in the middle of a step.  The guest's kernel is the suite's own; a shared machine's
+    sysctls are never touched (there the case runs as it is).
+    """
+    if not in_suite_guest() or not os.path.exists(RT_RUNTIME):
+        yield
+        return
+    with open(RT_RUNTIME) as f:
+        orig = f.read().strip()
+    with open(RT_RUNTIME, "w") as f:
+        f.write("-1")
+    try:
+        yield
+    finally:
+        with open(RT_RUNTIME, "w") as f:
+            f.write(orig)
 
 
 class InsideAck:

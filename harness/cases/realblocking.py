@@ -17,6 +17,8 @@ from harness.model import masks as M
 from harness.sockets.sockinfo import Snapshot, inq, snapshot
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
+from .inside_ack import rt_unthrottled
+
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
 
 
@@ -40,6 +42,7 @@ class BlockingSteps:
         self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
         self.writer.start()
         self._writer_slept()
+        self.exits.enter_context(rt_unthrottled())
         assert self.exits.enter_context(waker_runs_first()) == cpu
 
     def _writer_slept(self) -> None:
