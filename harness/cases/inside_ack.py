@@ -139,6 +139,7 @@ def series_entry(ack: int, acct, model: EpollModel, woke: bool) -> dict:
     """One ACK of the case's series, with how its wakeup was known."""
     o = model.ack_outcome
     entry = {"ack": ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf, "notsent": acct.notsent,
+             "outq": acct.outq,
              "free": acct.free, "threshold": acct.wmem_queued >> 1, "writable": writeable(acct, True),
              "wakeup_required": woke, "wakeup_allowed": o.allowed, "basis": o.verdict}
     if o.call is not None and not entry["writable"]:
