@@ -11,12 +11,23 @@ writer's ACK whenever the two connections' accounting agreed up to it.  (It need
 some kernels the blocking path leaves the same bytes in skbs with more truesize; the report
 records both ACKs and the difference.)  Which ACK wakes depends on the kernel's skb
 accounting: the report records it (``waking_ack``), the test derives it.
+
+Since 4bfe744ff164 (5.18; stable 5.10.114) the write-space test also runs after each skb an
+ACK lets the kernel send, before later tso_fragment() splits add their skb heads back: the
+writer can be woken at an ACK after which the accounting says "not writable" (a transient
+wakeup; it goes on writing while queued < sndbuf), while the ET item that wakeup queues
+finds no EPOLLOUT on its re-poll.  A kernel witness (kprobes, inside the guests) shows each
+such call and the verdict holds the kernel to it; without one the wakeup is accepted only
+inside the bound the accounting allows (harness.cases.inside_ack).
 """
 
 import pytest
 
 from harness.cases.blocking import ack_blocked_writer, start_blocked_writer
 from harness.cases.case import Case
+from harness.cases.claims import first_wakeup
+from harness.cases.inside_ack import InsideAck, rt_unthrottled
+from harness.cases.scripted import FAMILIES
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
 from harness.model import masks as M
 from harness.peers.tunpeer import PeerOptions
@@ -58,10 +69,11 @@ def seed_script(c: Case, on_ack) -> None:
 def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, record, pytestconfig, layout):
     c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, blocking=True,
                         title="blocking send(61000)")
+    c.inside = InsideAck(c.sock, c.timeline, scripted.net.ns.socket, FAMILIES[family])
     c.register(M.OUT)  # an ET waiter on the writer's own socket: same wait queue, same wakeup
     c.wait()
     wakes: list[int] = []
-    with waker_runs_first() as cpu:
+    with rt_unthrottled(), waker_runs_first() as cpu:
         w = start_blocked_writer(c, SEED_TOTAL, cpu)
         accepted_before_block = c.last.outq
         c.timeline.add("note", f"writer asleep in sk_stream_wait_memory after {accepted_before_block} bytes")
@@ -74,31 +86,35 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
     w.join()
     flag_unexplained_wakeups(record, c.timeline, "writer woken")
     settle(c.timeline)
-    first = next((s["ack"] for s in c.series if s["wakeup_required"]), None)
+    first = first_wakeup(c.series)
     wake = next((s for s in c.series if s["ack"] == first), None)
+    visible = first_wakeup(c.series, visible=True)
     record.fact("mode", "blocking")
     record.fact("bytes_before_block", accepted_before_block)
     record.fact("waking_ack", first)
     record.fact("wakes", wakes)
     record.fact("wmem_queued_at_wake", wake and wake["wmem_queued"])
     record.fact("sndbuf_at_wake", wake and wake["sndbuf"])
+    record.fact("first_epollout_ack", visible)
+    c.inside.facts(record, c.series)
     for s in c.series:  # the observed wakeups, for the plots
         s["epollout"] = s["ack"] in wakes
     record.series = c.series
     claim(w.result == SEED_TOTAL, f"the blocking send returned {SEED_TOTAL} (got {w.result!r})", c.timeline)
     claim(bool(wakes) and wakes[0] == first, f"the writer woke first at ACK {first} (woke at {wakes})", c.timeline)
     own = [int(label.split()[1]) for _, label in c.out_reports(since_step=2)]
-    claim(own[:1] == wakes[:1], f"the ET waiter on the writer's socket got EPOLLOUT at the writer's ACK "
-          f"({own[:1]} vs {wakes[:1]})", c.timeline)
+    claim(own[:1] == [visible], f"the ET waiter on the writer's socket got EPOLLOUT at the first ACK that woke "
+          f"the writer with the socket writable after it ({own[:1]} vs {visible}; the writer woke at {wakes})",
+          c.timeline)
 
     twin, twin_series = _et_twin(scripted, cc, family)
     record.fact("twin_et_wakes", twin)
     diff = {s["ack"]: t["wmem_queued"] - s["wmem_queued"] for s, t in zip(c.series, twin_series)
-            if s["ack"] == t["ack"] and s["ack"] <= first and s["wmem_queued"] != t["wmem_queued"]}
+            if s["ack"] == t["ack"] and s["ack"] <= visible and s["wmem_queued"] != t["wmem_queued"]}
     record.fact("twin_wmem_queued_delta", diff or None)
     if not diff:
-        claim(twin[:1] == wakes[:1], f"with the same accounting, an ET waiter on a twin connection wakes "
-              f"at the writer's ACK: {twin} vs {wakes}", c.timeline)
+        claim(twin[:1] == own[:1], f"with the same accounting, an ET waiter on a twin connection wakes "
+              f"where the writer's own ET waiter does: {twin} vs {own[:1]}", c.timeline)
 
 
 def _et_twin(scripted, cc, family) -> tuple[list[int], list[dict]]:
@@ -106,6 +122,7 @@ def _et_twin(scripted, cc, family) -> tuple[list[int], list[dict]]:
     the rest of the 61000 bytes each time EPOLLOUT comes.  Returns the ACKs that woke it,
     each checked against the rule on the twin's own accounting, and its series."""
     c = scripted.accept(family, cc, sndbuf=SEED_SNDBUF, opts=SEED_PEER, title="ET twin")
+    c.inside = InsideAck(c.sock, c.timeline, scripted.net.ns.socket, FAMILIES[family])
     c.register(M.OUT)
     c.wait()
     c.send(SEED_TOTAL)
@@ -122,6 +139,6 @@ def _et_twin(scripted, cc, family) -> tuple[list[int], list[dict]]:
     seed_script(c, on_ack)
     settle(c.timeline)
     claim(c.accepted == SEED_TOTAL, f"the twin wrote all {SEED_TOTAL} bytes", c.timeline)
-    first = next((s["ack"] for s in c.series if s["wakeup_required"]), None)
+    first = first_wakeup(c.series, visible=True)
     claim(wakes[:1] == [first], f"the twin woke at the first ACK its accounting allows ({first})", c.timeline)
     return wakes, c.series

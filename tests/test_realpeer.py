@@ -10,7 +10,7 @@ is attributed to the captured ACK that the sender's accounting confirms at wake 
 
 import pytest
 
-from harness.cases.claims import claim_single_wakeup
+from harness.cases.claims import claim_single_wakeup, woke_at
 from harness.cases.verdict import claim, flag_unexplained_wakeups, settle
 
 SNDBUF = 21000  # doubled by the kernel to 42000 bytes and locked against autotuning
@@ -159,11 +159,14 @@ def test_zero_window_then_reads(real, ack_mode, mode, cc, family, record):
     updates = 0
     for s in c.series:
         if prev is not None and s["ack"] == prev["ack"]:
-            # wmem_queued may even grow: sending into the new window can split an skb
-            # (tcp_fragment), and the new skb brings its own overhead.
+            # Nothing is acknowledged, so the queued payload (SIOCOUTQ) stays; wmem_queued may
+            # still move by skb heads either way while the kernel sends into the new window:
+            # a split adds one (tso_fragment), filling an skb from the next one can free one
+            # (seen on 6.12: -896 at a window update).
             updates += 1
-            claim(s["wmem_queued"] >= prev["wmem_queued"] and not s["wakeup_required"],
-                  f"a window update (ACK {s['ack']} again) frees nothing and wakes nobody", c.timeline)
+            claim(s["outq"] == prev["outq"] and not s["wakeup_required"],
+                  f"a window update (ACK {s['ack']} again) acknowledges nothing ({prev['outq']} -> {s['outq']} "
+                  f"bytes queued) and wakes nobody", c.timeline)
             if mode == "ET":
                 claim(not s.get("epollout"), f"ET: no EPOLLOUT at a window update (ACK {s['ack']})", c.timeline)
         prev = s
@@ -184,8 +187,12 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig)
     """A thread writes three buffers' worth with blocking send(): each time it runs out of
     space it sleeps in sk_stream_wait_memory with SOCK_NOSPACE set.  Released one ACK at a
     time, the writer becomes runnable exactly at the first ACK after which free >= queued/2
-    (sk_stream_write_space), never before; the epoll item sees the same wakeup."""
+    (sk_stream_write_space), never before, or, on kernels that test the rule after each skb
+    sent (4bfe744ff164), at an ACK inside which a write-space test held (witnessed by
+    kprobes, or inside the bound the accounting allows); the epoll item sees the same
+    wakeup.  The receiver reads whenever its closed window stalls the transfer."""
     c = real.connect(family, cc, sndbuf=SNDBUF, edge=mode == "ET", blocking=True)
+    c.watch_inside_acks()
     c.register()
     c.wait()
     since = c.timeline.step
@@ -198,7 +205,7 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig)
     claim(c.writer.error is None, f"the writer's send() failed: {c.writer.error!r}", c.timeline)
     claim(c.writer.done.is_set() and c.writer.written == 3 * 2 * SNDBUF, "the writer wrote everything", c.timeline)
     claim(len(c.writer_wakes) >= 1, "the writer was woken at least once", c.timeline)
-    # Each sleep ends at the first ACK after which the rule holds, counted from that sleep.
+    # Each sleep ends at the first ACK with a wakeup (the rule held after it, or inside it).
     episodes, current = [], []
     for s in c.series:
         current.append(s)
@@ -206,9 +213,9 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig)
             episodes.append(current)
             current = []
     for ep in episodes:
-        firsts = [s["ack"] for s in ep if s["writable"]]
+        firsts = [s["ack"] for s in ep if woke_at(s)]
         claim(firsts and firsts[0] == ep[-1]["ack"],
-              f"the writer woke at ACK {ep[-1]['ack']}, the first after which free >= queued/2 "
+              f"the writer woke at ACK {ep[-1]['ack']}, the first with a write-space wakeup "
               f"since it went to sleep ({firsts[:1]})", c.timeline)
     for a in c.attributions:
         claim(a.ok, f"attribution of the writer's wakeup: {'; '.join(a.problems)}", c.timeline)
@@ -217,4 +224,6 @@ def test_blocking_writer(real, ack_mode, mode, cc, family, record, pytestconfig)
     record.fact("waking_ack", c.writer_wakes[0])
     record.fact("attributed_ack", c.attributions[0].to_fact() if c.attributions else None)
     record.fact("epollout_reports", len(c.out_reports(since)))
+    record.fact("receiver_reads", sum(1 for label in c.timeline.labels.values() if label.startswith("receiver reads")))
+    c.inside.facts(record, c.series)
     record.series = c.series

@@ -32,9 +32,9 @@ from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import threshold, writeable
 from harness.peers.tunpeer import PeerOptions
-from harness.plugin.own_kernel import global_sysctl, own_kernel_reason, tcp_mem_pages
 from harness.plugin.pytest_plugin import require
 from harness.sockets.writer import waker_runs_first
+from netns.own_kernel import global_sysctl, own_kernel_reason, tcp_mem_pages
 
 MSS = 1000
 SNDBUF = 21000

@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass, field, replace
 
 from harness.model import masks as M
-from harness.model.rules import EpollModel, KernelRules, threshold, writeable
+from harness.model.rules import EpollModel, KernelRules, writeable
 from harness.peers.tunpeer import PeerConn
 from harness.record.timeline import Timeline
 from harness.sockets.epoll import Watch
@@ -19,6 +19,7 @@ from harness.sockets.multiwatch import Also, MultiWatch
 from harness.sockets.sockinfo import Snapshot, snapshot
 from harness.sockets.waiters import make_watch, mechanism
 
+from .inside_ack import InsideAck, series_entry
 from .sending import Sending
 from .steps import StateSteps
 
@@ -46,6 +47,7 @@ class Case(Sending, StateSteps, MultiWatch):
     extra: list[Also] = field(default_factory=list)
     notsent_lowat_sysctl: int | None = None  # the namespace's tcp_notsent_lowat, when a test set it
     disagreements: list[dict] = field(default_factory=list)  # poll/select vs LT epoll, as predicted
+    inside: InsideAck | None = None       # the write-space tests inside each ACK (witness or bound)
 
     # -- accounting -----------------------------------------------------------------------
     def snap(self) -> Snapshot:
@@ -132,18 +134,17 @@ class Case(Sending, StateSteps, MultiWatch):
         """The peer acknowledges up to ``rel_ack``; returns whether the model saw a wakeup."""
         self.timeline.begin(f"ACK {rel_ack}")
         prev, acked_before = self.last, self.conn.acked
+        seen = len(self.conn.segments)
         self.conn.ack(rel_ack, window)
         self.conn.drain()
         acct = self.snap()
         # SOCK_QUEUE_SHRUNK (before 5.10) is set when the ACK frees an acknowledged skb; a
         # window update acknowledges nothing, although splitting skbs to send can shrink queued.
         freed = prev is not None and rel_ack > acked_before and acct.wmem_queued < prev.wmem_queued
-        woke = self.model.acked(acct, freed)
-        self.series.append({"ack": rel_ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
-                            "notsent": acct.notsent,
-                            "free": acct.free, "threshold": threshold(acct),
-                            "writable": writeable(acct, True), "wakeup_required": woke,
-                            **acct.layout_conditions()})
+        sent = sum(1 for s in self.conn.segments[seen:] if s.payload)
+        inside = self.inside.observe(rel_ack, acct, sent) if self.inside is not None else {}
+        woke = self.model.acked(acct, freed, **inside)
+        self.series.append({**series_entry(rel_ack, acct, self.model, woke), **acct.layout_conditions()})
         return woke
 
     def may_send(self) -> bool:
@@ -195,6 +196,8 @@ class Case(Sending, StateSteps, MultiWatch):
         return [f"step {step} ({label}): {M.name(m)}" for step, label, m in self.reports if m]
 
     def close(self) -> None:
+        if self.inside is not None:
+            self.inside.close()
         if self.watch is not None:
             self.watch.close()
         if self.shadow is not None:

@@ -32,3 +32,15 @@ def claim_single_wakeup(case, mode: str, since: int, what: str) -> tuple[int, di
         claim(bool(labels) and labels[0] == f"ACK {first}",
               f"{what}: {mode} reports from ACK {first} on (first report: {labels[:1]})", case.timeline)
     return first, next(s for s in case.series if s["ack"] == first)
+
+
+def woke_at(entry: dict) -> bool:
+    """Did a write-space wakeup happen at this ACK: required by the model (the accounting
+    after it, or a witnessed call inside it), or a transient one accepted inside the bound."""
+    return bool(entry.get("wakeup_required") or entry.get("transient"))
+
+
+def first_wakeup(series: list[dict], visible: bool = False) -> int | None:
+    """The first ACK with a wakeup; ``visible``: one that an epoll re-poll also reports
+    (the accounting after the ACK is writable), which is where an ET item gets EPOLLOUT."""
+    return next((s["ack"] for s in series if woke_at(s) and (s["writable"] or not visible)), None)

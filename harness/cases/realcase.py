@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 from harness.model import masks as M
-from harness.model.rules import EpollModel, KernelRules, threshold, writeable
+from harness.model.rules import EpollModel, KernelRules, writeable
 from harness.peers.attribution import AckSample, Attribution, Completeness, attribute, retransmissions
 from harness.peers.capture import Capture
 from harness.peers.realnet import RealNet
@@ -28,11 +28,12 @@ from harness.record.timeline import Timeline
 from harness.sockets.epoll import Watch
 from harness.sockets.sockinfo import Snapshot, snapshot, tcp_info
 from harness.sockets.witness import WakeWitness
-from harness.sockets.writer import BlockingWriter, waker_runs_first
+from harness.sockets.writer import BlockingWriter
 
+from .inside_ack import InsideAck, series_entry
+from .realblocking import STEP_DEADLINE, BlockingSteps, s_acked
 from .sending import Sending
 
-STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
 MOD = 1 << 32
 
 
@@ -41,7 +42,7 @@ class GroundTruthError(AssertionError):
 
 
 @dataclass
-class RealCase(Sending):
+class RealCase(Sending, BlockingSteps):
     net: RealNet
     sock: socket.socket      # the sender: the socket under test
     peer: socket.socket      # the receiver's accepted socket
@@ -62,7 +63,18 @@ class RealCase(Sending):
     writer: BlockingWriter | None = None
     exits: ExitStack = field(default_factory=ExitStack, repr=False)  # undo of the writer's CPU pinning
     writer_wakes: list[int] = field(default_factory=list)  # ACKs after which the writer was runnable
+    inside: InsideAck | None = None  # the write-space tests inside each ACK (witness or bound)
     _wakes_seen: int = 0
+    _data_seen: int = 0  # data segments of the capture already counted for an ACK
+
+    def watch_inside_acks(self) -> InsideAck:
+        """Record (kprobes) or bound the write-space tests inside each ACK from now on."""
+        self.inside = InsideAck(self.sock, self.timeline, self.net.sender.socket, self.sock.family)
+        self._data_seen = self._data_out()
+        return self.inside
+
+    def _data_out(self) -> int:
+        return sum(1 for c in self.capture.segments if c.outbound and c.length)
 
     @property
     def mode(self) -> str:
@@ -137,12 +149,12 @@ class RealCase(Sending):
 
     def _acked(self, rel: int, prev: Snapshot | None, acct: Snapshot) -> bool:
         freed = prev is not None and acct.wmem_queued < prev.wmem_queued
-        woke = self.model.acked(acct, freed)
-        self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True)))
-        self.series.append({"ack": rel, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf,
-                            "free": acct.free, "threshold": threshold(acct),
-                            "writable": writeable(acct, True), "wakeup_required": woke,
-                            **acct.layout_conditions()})
+        sent, self._data_seen = self._data_out() - self._data_seen, self._data_out()
+        inside = self.inside.observe(rel, acct, sent) if self.inside is not None else {}
+        woke = self.model.acked(acct, freed, **inside)
+        # The rule held at the wakeup: after the ACK, or at a witnessed test inside it.
+        self.samples.append(AckSample(rel, acct.wmem_queued, acct.sndbuf, writeable(acct, True) or woke))
+        self.series.append({**series_entry(rel, acct, self.model, woke), **acct.layout_conditions()})
         return woke
 
     def quiescent(self, s: Snapshot) -> bool:
@@ -216,57 +228,6 @@ class RealCase(Sending):
         self.capture.drain()
         return got
 
-    # -- a blocking writer -----------------------------------------------------------------
-    def kernel_accepted(self, acct: Snapshot) -> int:
-        """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
-        return acct.info.get("bytes_acked", 1) - 1 + acct.outq
-
-    def start_writer(self, total: int) -> None:
-        """A thread writes ``total`` bytes with blocking send(); wait until it blocks."""
-        self.timeline.begin(f"blocking writer: send {total} bytes")
-        cpu = self.exits.enter_context(waker_runs_first())
-        self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
-        self.writer.start()
-        self._writer_slept()
-
-    def _writer_slept(self) -> None:
-        task = self.writer.settled(STEP_DEADLINE)
-        self.capture.drain()
-        acct = self.snap()
-        if task is None:
-            self.timeline.add("call", f"writer finished: {self.writer.written} bytes")
-            return
-        self.timeline.add("call", f"writer sleeps in {task.wchan} (sk_stream_wait_memory), "
-                          f"{self.kernel_accepted(acct)} bytes accepted, {task.voluntary} voluntary switches")
-        self.model.sent("blocked", acct)
-
-    def release_all_blocking(self) -> None:
-        """Release ACKs one at a time; after each, is the writer runnable?  Check it and epoll.
-
-        The writer (on this thread's CPU, which runs SCHED_FIFO meanwhile) cannot run before
-        this thread blocks, so its state read right after the release says whether that ACK
-        woke it: runnable (R), or, should it have run anyway, one more voluntary switch.
-        """
-        gate = self.net.gate
-        while True:
-            self.capture.drain()
-            if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done.is_set():
-                break
-            alive = not self.writer.done.is_set()
-            before = self.writer.state()
-            woke = self.release()
-            runnable = alive and self.writer.woke_since(before)
-            if alive:
-                self.timeline.check("blocked writer woken", woke, runnable,
-                                    "sk_stream_write_space wakes the sleeper only if free >= queued/2")
-            self.series[-1]["writer_woken"] = runnable
-            observed = self.wait(None)
-            self.series[-1]["epollout"] = bool(observed & M.OUT)
-            if runnable:
-                self.writer_wakes.append(self.samples[-1].ack)
-                self._attribute(s_acked(self.last), time.time())
-                self._writer_slept()
-
     # -- attribution and ground truth ------------------------------------------------------
     def _attribute(self, acked: int, wake_t: float) -> Attribution:
         self.capture.drain()
@@ -290,6 +251,8 @@ class RealCase(Sending):
         return comp
 
     def close(self) -> None:
+        if self.inside is not None:
+            self.inside.close()
         if self.writer is not None:
             self.writer.join(2.0)
         self.exits.close()
@@ -297,12 +260,3 @@ class RealCase(Sending):
             self.witness.close()
         if self.watch is not None:
             self.watch.close()
-
-
-def s_acked(acct: Snapshot) -> int:
-    """The relative cumulative ACK the sender has processed.
-
-    tcp_snd_una_update() adds every advance of snd_una to ``bytes_acked``, the SYN's too, so
-    ``bytes_acked`` is the ACK number relative to the ISN: 1 + the data bytes acknowledged.
-    """
-    return acct.info.get("bytes_acked", 0)

@@ -15,84 +15,23 @@ Beyond these, the socket's shutdown bits, a pending sk_err and a valid urgent by
 followed in :class:`SockState`, shared by every watcher of the socket (several epoll items,
 poll/select callers); the events that change them are in :mod:`harness.model.rules_state`.
 
-Which variant of a rule applies depends on the kernel version (:class:`KernelRules`).
+Which variant of a rule applies depends on the upstream release the kernel carries
+(:class:`harness.model.versions.KernelRules`); the write-space tests inside one ACK are in
+:mod:`harness.model.transient`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from . import masks as M
 from .rules_state import StateRules
+from .transient import AckBound, Call
+from .versions import CHANGES, KernelRules, parse_release
+
+__all__ = ["CHANGES", "AckBound", "Call", "EpollModel", "KernelRules", "parse_release", "threshold", "writeable"]
 
 UINT_MAX = 0xFFFFFFFF
-
-
-def parse_release(release: str) -> tuple[int, int, int]:
-    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
-    if not m:
-        raise ValueError(f"not a kernel release: {release!r}")
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-
-
-@dataclass(frozen=True)
-class Change:
-    title: str
-    since: tuple[int, int]
-    about: str
-
-
-# The rule changes the model knows (shared SEMANTICS, section 5).  Versions are those of
-# mainline; stable backports can move them, which the cross-kernel comparison shows.
-CHANGES = (
-    Change("tcp: ensure epoll edge trigger wakeup when write queue is empty", (4, 4),
-           "an EAGAIN with both send queues empty wakes writers directly"),
-    Change("tcp: reduce POLLOUT events caused by TCP_NOTSENT_LOWAT", (5, 0),
-           "the write-space wakeup needs notsent_bytes * 2 < notsent_lowat"),
-    Change("tcp: remove SOCK_QUEUE_SHRUNK", (5, 10),
-           "an ACK that frees no whole skb can wake a writer"),
-    Change("tcp: return EPOLLOUT from tcp_poll only when notsent_bytes is half the limit", (5, 10),
-           "tcp_poll uses the half rule for TCP_NOTSENT_LOWAT too"),
-    Change("tcp: fix potential xmit stalls caused by TCP_NOTSENT_LOWAT", (5, 18),
-           "tcp_check_space also runs when new data is sent, not only on ACK"),
-)
-
-
-@dataclass(frozen=True)
-class KernelRules:
-    """The variant of each rule that a kernel version follows."""
-
-    release: str
-    version: tuple[int, int, int]
-
-    @classmethod
-    def for_release(cls, release: str) -> "KernelRules":
-        return cls(release, parse_release(release))
-
-    def has(self, title_start: str) -> bool:
-        change = next(c for c in CHANGES if c.title.startswith(title_start))
-        return self.version[:2] >= change.since
-
-    @property
-    def queue_shrunk_required(self) -> bool:
-        return not self.has("tcp: remove SOCK_QUEUE_SHRUNK")
-
-    @property
-    def wake_notsent_half(self) -> bool:
-        return self.has("tcp: reduce POLLOUT")
-
-    @property
-    def poll_notsent_half(self) -> bool:
-        return self.has("tcp: return EPOLLOUT from tcp_poll")
-
-    @property
-    def eagain_empty_wakes(self) -> bool:
-        return self.has("tcp: ensure epoll edge")
-
-    def changes(self) -> list[dict]:
-        return [{"title": c.title, "since": "%d.%d" % c.since, "about": c.about,
-                 "applies": self.version[:2] >= c.since} for c in CHANGES]
 
 
 def writeable(acct, wake: bool, notsent_half: bool = True) -> bool:
@@ -113,6 +52,28 @@ def writeable(acct, wake: bool, notsent_half: bool = True) -> bool:
 def threshold(acct) -> int:
     """The free space at which the first condition starts to hold: wmem_queued / 2."""
     return acct.wmem_queued >> 1
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    """What the write-space tests of one ACK must (``required``) or may (``allowed``) do."""
+
+    required: bool
+    allowed: bool
+    why: str
+    call: Call | None = None
+    bound: AckBound | None = None
+
+    def expect(self, woke: bool) -> bool:
+        """What a sleeper's wakeup at this ACK must be: required ones happen, forbidden ones
+        do not, and only inside the bound (``allowed``) is either accepted."""
+        return woke if (self.allowed and not self.required) else self.required
+
+    @property
+    def verdict(self) -> str:
+        if self.call is not None:
+            return "witnessed"
+        return "bounded, no kernel witness" if self.bound is not None else "by the accounting after the ACK"
 
 
 @dataclass
@@ -161,6 +122,7 @@ class EpollModel(StateRules):
     mechanism: str = "epoll"
     history: list[str] = field(default_factory=list)
     sock: SockState = field(default_factory=SockState, repr=False)
+    ack_outcome: AckOutcome | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.mechanism not in MECHANISMS:
@@ -287,25 +249,64 @@ class EpollModel(StateRules):
         if result == "eagain" and self.rules.eagain_empty_wakes and acct.wmem_queued == 0:
             self.write_space(acct, "EAGAIN with empty queues")
 
-    def acked(self, acct, freed: bool) -> bool:
+    def acked(self, acct, freed: bool, calls: list[Call] | None = None, bound: AckBound | None = None) -> bool:
         """An ACK was processed: tcp_check_space() -> tcp_new_space() -> sk_write_space().
 
-        Before 5.10 the ACK must also have freed queue space (SOCK_QUEUE_SHRUNK).
-        Returns True when the write-space wakeup happened.
+        Before 5.10 the ACK must also have freed queue space (SOCK_QUEUE_SHRUNK).  Kernels
+        with the per-skb check (:attr:`KernelRules.check_space_per_skb`) also test the rule
+        after each skb the ACK lets tcp_write_xmit() send (:mod:`harness.model.transient`):
+        ``calls`` are those tests as a kernel witness saw them, replayed in order (the first
+        that holds wakes and clears SOCK_NOSPACE); without a witness, ``bound`` says whether
+        one of them may have held although the accounting read after the ACK says no.  Such
+        a wakeup is allowed, not required (``ack_outcome``), and :meth:`transient_observed`
+        tells the model whether a sleeper saw it.  Returns True when a wakeup is required.
         """
+        self.ack_outcome = AckOutcome(False, False, "SOCK_NOSPACE clear: tcp_check_space() does nothing")
         if not self.nospace:
             return False
         if self.rules.queue_shrunk_required and not freed:
+            self.ack_outcome = AckOutcome(False, False, "no skb freed (SOCK_QUEUE_SHRUNK clear, before 5.10)")
             return False
-        return self.write_space(acct, "ACK")
+        if self.rules.check_space_per_skb and calls:
+            for call in calls:
+                if call.held(self.rules.wake_notsent_half):
+                    self.ack_outcome = AckOutcome(True, True, f"witnessed: {call.site}", call)
+                    return self._wake_on_write_space(f"ACK, {call.site}")
+            self.ack_outcome = AckOutcome(False, False, "witnessed: no write-space test inside the ACK held")
+            return False
+        if self.write_space(acct, "ACK"):
+            self.ack_outcome = AckOutcome(True, True, "the accounting after the ACK satisfies the rule")
+            return True
+        if self.rules.check_space_per_skb and bound is not None and bound.may_hold(self.rules.wake_notsent_half):
+            self.ack_outcome = AckOutcome(False, True, bound.brief(), bound=bound)
+        else:
+            self.ack_outcome = AckOutcome(False, False, "the rule fails after the ACK"
+                                          + (f"; {bound.brief()}" if bound is not None else ""))
+        return False
+
+    def writer_continues(self, acct) -> bool:
+        """A blocking writer woken in sk_stream_wait_memory() re-checks only
+        sk_stream_memory_free(): queued < sndbuf and the unsent bytes under the limit
+        (tcp_stream_memory_free(sk, wake=0)); if that holds it returns to tcp_sendmsg and
+        writes on, else it sets SOCK_NOSPACE and sleeps again."""
+        lowat = acct.notsent_lowat or UINT_MAX
+        return acct.wmem_queued < acct.sndbuf and acct.notsent < lowat
+
+    def transient_observed(self, woke: bool) -> None:
+        """A sleeper showed whether the allowed transient wakeup of the last ACK happened."""
+        if woke and self.ack_outcome is not None and self.ack_outcome.allowed and not self.ack_outcome.required:
+            self._wake_on_write_space("ACK, a transmit inside it (bounded, no kernel witness)")
+
+    def _wake_on_write_space(self, why: str) -> bool:
+        self.nospace = False
+        self.history.append(f"write-space wakeup ({why}): SOCK_NOSPACE cleared")
+        self._wake_all(M.KEY_WRITE_SPACE, f"write space, {why}")
+        return True
 
     def write_space(self, acct, why: str) -> bool:
         """sk_stream_write_space(): wake writers only if writable with wake=1."""
         if writeable(acct, wake=True, notsent_half=self.rules.wake_notsent_half):
-            self.nospace = False
-            self.history.append(f"write-space wakeup ({why}): SOCK_NOSPACE cleared")
-            self._wake_all(M.KEY_WRITE_SPACE, f"write space, {why}")
-            return True
+            return self._wake_on_write_space(why)
         return False
 
     def data_ready(self, acct) -> None:

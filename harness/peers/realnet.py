@@ -117,7 +117,8 @@ def real_wire(gate_rule: bool) -> Iterator[RealNet]:
     Made once per session (see :func:`_wait_usable`).  With ``gate_rule`` the receiver's
     NFQUEUE rule is installed now; it passes packets while no test has the queue bound
     (``--queue-bypass``).  The sender's routes to the receiver lock a long rto_min
-    (:mod:`netns.timers`), so a held ACK never meets a retransmission however slow the harness.  Everything lives in the two namespaces and goes with them.
+    (:mod:`netns.timers`), so a held ACK never meets a retransmission however slow the
+    harness.  Everything lives in the two namespaces and goes with them.
     """
     with ExitStack() as stack:
         snd = stack.enter_context(namespace("snd"))

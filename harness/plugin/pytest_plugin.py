@@ -1,9 +1,9 @@
 """The suite's pytest plugin: session set-up, the report header, skips, and the JSON report.
 
 * At session start: refuse an unwritable report path, make SIGTERM and SIGHUP tear down
-  like Ctrl-C (``signals``), remove what killed runs left (namespaces with the prefix; what
-  cannot be removed is a warning, never an error), probe the capabilities once, clear the
-  previous run's pcaps (``--keep-captures`` keeps them).
+  like Ctrl-C (``signals``), remove what killed runs left (namespaces and kprobe events with
+  the prefix; what cannot be removed is a warning, never an error), probe the capabilities
+  once, clear the previous run's pcaps (``--keep-captures`` keeps them).
 * ``require(name)`` skips a test with the capability's reason, or fails it under
   ``--strict-skips`` (for CI on machines that must have everything): a failure of the test,
   not an error of its set-up. The capability markers (:mod:`.markers`, put on at collection)
@@ -40,6 +40,7 @@ from .results import (
     show_timelines,
     write_timeline,
 )
+from .running_kernel import running_kernel_rules
 from .signals import Teardown
 
 STATE = pytest.StashKey["SessionState"]()
@@ -88,6 +89,7 @@ def _check_writable(option: str, path: str | None, is_dir: bool) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from harness.sockets.kprobes import sweep as sweep_probes
     from netns import sweep
 
     _check_writable("--report-json", config.getoption("--report-json"), is_dir=False)
@@ -100,8 +102,13 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, why in swept.failed:
         config.issue_config_time_warning(pytest.PytestWarning(
             f"sweep: cannot remove {name} left by a killed run ({why}); it stays, the run goes on"), stacklevel=2)
+    try:
+        swept.removed += sweep_probes()
+    except OSError as exc:
+        config.issue_config_time_warning(pytest.PytestWarning(
+            f"sweep: cannot read or remove kprobe events left by a killed run ({exc}); the run goes on"), stacklevel=2)
     config.stash[STATE] = SessionState(
-        caps=probe_all(), rules=KernelRules.for_release(os.uname().release),
+        caps=probe_all(), rules=running_kernel_rules(),
         strict=config.getoption("--strict-skips"), captures_dir=captures or "reports/captures",
         swept=swept.removed, sweep_failed=[f"{n} ({why})" for n, why in swept.failed])
     markers.register(config)
@@ -159,7 +166,8 @@ def state(config: pytest.Config) -> SessionState:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     st = state(config)
     caps = ", ".join(f"{n}={'yes' if c.ok else 'no'}" for n, c in st.caps.items())
-    lines = [f"kernel: {os.uname().release} ({os.uname().machine}); rule set for {'.'.join(map(str, st.rules.version))}",
+    lines = [f"kernel: {os.uname().release} ({os.uname().machine}); rule set for {'.'.join(map(str, st.rules.version))} "
+             f"(from {st.rules.source})",
              f"congestion control: default {default_congestion()}, available {' '.join(available_congestion())}",
              f"capabilities: {caps}"]
     lines += [f"  {n}: {c.reason}" for n, c in st.caps.items() if not c.ok]
@@ -304,7 +312,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         capabilities={n: c.to_dict() for n, c in st.caps.items()},
         sysctls=st.sysctls,
         congestion={"default": default_congestion(), "available": available_congestion()},
-        rules={"kernel_rule_set": ".".join(map(str, st.rules.version)), "changes": st.rules.changes()},
+        rules={"kernel_rule_set": ".".join(map(str, st.rules.version)), "release_source": st.rules.source,
+               "changes": st.rules.changes()},
         label=session.config.getoption("--report-label"),
     )
     if why is not None:

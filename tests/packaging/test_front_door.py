@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from harness.plugin.pytest_plugin import require
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from harness.guests import stage2, vm
-from harness.plugin import own_kernel as K
+from netns import own_kernel as K
 
 GUEST_MOUNTS = "none / virtiofs ro,relatime 0 0\nproc /proc proc rw 0 0\n"
 HOST_MOUNTS = "/dev/vda1 / ext4 rw,relatime 0 0\n"

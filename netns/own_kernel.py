@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 # Set by the guest's stage-2 init (harness.guests.stage2.render_init) and the guest runner
-# (harness.guests.vm.run_guest); tests/unit/plugin/test_own_kernel.py checks they agree.
+# (harness.guests.vm.run_guest); tests/unit/netns/test_own_kernel.py checks they agree.
 GUEST_HOSTNAME = "eps-guest"
 GUEST_ENV = "EPS_GUEST_KERNEL"
 

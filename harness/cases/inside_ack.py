@@ -1,0 +1,141 @@
+"""What a case knows of the write-space tests inside each ACK, and the verdicts they support.
+
+On kernels with the per-skb check (4bfe744ff164; :mod:`harness.model.transient`) an ACK can
+wake a writer although the accounting read after it says "not writable".  Where the kernel
+allows tracing, a :class:`harness.sockets.kwitness.KernelWitness` records every
+sk_stream_write_space() call on the socket: the timeline shows each call between the
+packets, the model replays them, and the verdict holds the kernel to it:
+
+* a sleeper's wakeup must coincide with a witnessed call at which the rule held on that
+  call's own accounting, with SOCK_NOSPACE set;
+* a witnessed call at which the rule held while SOCK_NOSPACE was set must have woken
+  someone (a task or an epoll item).
+
+Where tracing is not available, the bound (:class:`harness.model.transient.AckBound`) comes
+from what is observable: the accounting after the ACK, the skbs sent while it was processed
+(the segments the peer saw), and the truesize of one skb head measured on a repaired socket
+(:func:`harness.sockets.truesize.head_truesize`).  A wakeup outside the bound fails; inside
+it is accepted and marked "bounded, no kernel witness".
+"""
+
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+from typing import Iterator
+
+from harness.model.rules import EpollModel, writeable
+from harness.model.transient import AckBound, Call
+from harness.record.timeline import Timeline
+from harness.sockets.kprobes import TracingUnavailable
+from harness.sockets.kwitness import KernelWitness
+from harness.sockets.truesize import head_truesize
+from netns.own_kernel import global_sysctl, own_kernel_reason
+
+WITNESSED = "witnessed by kprobes"
+BOUNDED = "bounded, no kernel witness"
+
+
+def in_suite_guest() -> bool:
+    """Inside a guest the suite booted (harness.guests), where it owns the kernel
+    (netns.own_kernel decides it from three facts together, none a host has by accident)."""
+    return own_kernel_reason() is None
+
+
+@contextmanager
+def rt_unthrottled() -> Iterator[None]:
+    """Inside a suite guest, lift real-time throttling for a blocking-writer case.
+
+    The harness runs at SCHED_FIFO on the writer's CPU so that a woken writer waits until the
+    harness has read the state of the wakeup (harness.sockets.writer.waker_runs_first).  A
+    guest has one CPU and its Python is slow: the harness can stay busy for more than
+    sched_rt_runtime_us (950 ms per second) and be throttled, and the woken writer then runs
+    in the middle of a step.  The guest's kernel is the suite's own; a shared machine's
+    sysctls are never touched (there the case runs as it is).
+    """
+    if not in_suite_guest():
+        yield
+        return
+    with global_sysctl("kernel.sched_rt_runtime_us", "-1"):
+        yield
+
+
+class InsideAck:
+    """The witness (or the bound) of one case's socket, and the checks it supports."""
+
+    def __init__(self, sock: socket.socket, timeline: Timeline, make_socket, family: int) -> None:
+        self.timeline = timeline
+        self.witness: KernelWitness | None = None
+        self.unavailable: str | None = None
+        try:
+            self.witness = KernelWitness(sock, mount=in_suite_guest())
+        except (TracingUnavailable, LookupError, OSError) as exc:
+            self.unavailable = str(exc)
+        self.head = None if self.witness is not None else head_truesize(make_socket, family)
+        self.basis = WITNESSED if self.witness is not None else BOUNDED
+        self.calls: list[tuple[int, Call]] = []   # (ACK, call)
+        timeline.add("note", f"write-space tests inside ACKs: {self.basis}"
+                     + (f" ({self.unavailable}; skb head truesize {self.head})" if self.witness is None else ""))
+
+    def observe(self, ack: int, acct, skbs_sent: int) -> dict:
+        """The keyword arguments for :meth:`EpollModel.acked` at this ACK."""
+        if self.witness is None:
+            return {"bound": AckBound(acct.wmem_queued, acct.sndbuf, acct.notsent, acct.notsent_lowat,
+                                      skbs_sent, self.head, acct.outq)}
+        calls = self.witness.read()
+        for c in calls:
+            self.timeline.add("kern", c.brief(), call=c.to_fact())
+            self.calls.append((ack, c))
+        return {"calls": calls}
+
+    def check(self, ack: int, model: EpollModel, woke: bool, what: str, tid: int | None = None) -> None:
+        """The verdict of ACK ``ack`` for a sleeper (``what``: the check's name; ``tid``: the
+        sleeping thread, which a witnessed call that woke it must name)."""
+        outcome = model.ack_outcome
+        self.timeline.check(what, outcome.expect(woke), woke, f"{outcome.verdict}: {outcome.why}")
+        if self.witness is None:
+            return
+        step_calls = [c for a, c in self.calls if a == ack]
+        if woke:
+            held = [c for c in step_calls if c.nospace and c.held()]
+            self.timeline.check("a witnessed write-space call held when the sleeper woke", True, bool(held),
+                                "sk_stream_write_space wakes only if __sk_stream_is_writeable(sk, 1)")
+            if tid is not None and held:
+                self.timeline.check("that call woke the sleeping thread", True,
+                                    any(tid in c.woken_tids for c in held), f"woken_wake_function for tid {tid}")
+        for c in step_calls:
+            if c.nospace and c.held():
+                self.timeline.check("the witnessed call that held woke a sleeper", True, c.woke, c.site)
+
+    def facts(self, record, series: list[dict]) -> None:
+        """The report's facts: how the tests inside ACKs were known, and the wakeups."""
+        record.fact("inside_ack_basis", self.basis)
+        if self.witness is None:
+            record.fact("skb_head_truesize", self.head)
+            record.fact("transient_wakeups", [{"ack": s["ack"], **s["bound"]} for s in series
+                                              if s.get("transient") and s.get("bound")] or None)
+            return
+        record.fact("witnessed_wakeups", [{"ack": ack, **c.to_fact()} for ack, c in self.calls if c.woke] or None)
+        # the ACK steps whose wakeup came from a call that held although the accounting read
+        # after that step says "not writable"
+        record.fact("transient_wakeups", [{"ack": s["ack"], **s["call"]} for s in series
+                                          if s.get("transient") and s.get("call")] or None)
+
+    def close(self) -> None:
+        if self.witness is not None:
+            self.witness.close()
+
+
+def series_entry(ack: int, acct, model: EpollModel, woke: bool) -> dict:
+    """One ACK of the case's series, with how its wakeup was known."""
+    o = model.ack_outcome
+    entry = {"ack": ack, "wmem_queued": acct.wmem_queued, "sndbuf": acct.sndbuf, "notsent": acct.notsent,
+             "outq": acct.outq,
+             "free": acct.free, "threshold": acct.wmem_queued >> 1, "writable": writeable(acct, True),
+             "wakeup_required": woke, "wakeup_allowed": o.allowed, "basis": o.verdict}
+    if o.call is not None and not entry["writable"]:
+        entry["transient"] = True
+        entry["call"] = o.call.to_fact()
+    if o.bound is not None:
+        entry["bound"] = o.bound.to_fact()
+    return entry

@@ -1,0 +1,118 @@
+"""The blocking writer's steps of a real-peer case (mixed into :class:`RealCase`).
+
+A thread writes with blocking send(); the harness releases the receiver's ACKs one at a time
+and, after each, asks whether the writer became runnable (harness.sockets.writer), checking it
+against the model and, on kernels that test the rule after each skb sent, against the
+write-space tests inside the ACK (harness.cases.inside_ack).  The receiver reads when its
+closed window stalls the transfer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+
+from harness.model import masks as M
+from harness.sockets.sockinfo import Snapshot, inq, snapshot
+from harness.sockets.writer import BlockingWriter, waker_runs_first
+
+from .inside_ack import rt_unthrottled
+
+STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
+
+
+class BlockingSteps:
+    """Needs the :class:`RealCase` attributes (sock, peer, net, capture, model, timeline ...)."""
+
+    def kernel_accepted(self, acct: Snapshot) -> int:
+        """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
+        return acct.info.get("bytes_acked", 1) - 1 + acct.outq
+
+    def start_writer(self, total: int) -> None:
+        """A thread writes ``total`` bytes with blocking send(); wait until it blocks.
+
+        The harness takes SCHED_FIFO on the writer's CPU only once the writer sleeps: before,
+        the writer needs that CPU to fill its buffer, and on a one-CPU guest a real-time
+        harness polling its state starves it for longer than the retransmission timeout,
+        while the gate holds the first ACKs.
+        """
+        self.timeline.begin(f"blocking writer: send {total} bytes")
+        cpu = min(os.sched_getaffinity(0))  # the CPU waker_runs_first() pins the harness to
+        self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
+        self.writer.start()
+        self._writer_slept()
+        self.exits.enter_context(rt_unthrottled())
+        assert self.exits.enter_context(waker_runs_first()) == cpu
+
+    def _writer_slept(self) -> None:
+        task = self.writer.settled(STEP_DEADLINE)
+        self.capture.drain()
+        acct = self.snap()
+        if task is None:
+            self.timeline.add("call", f"writer finished: {self.writer.written} bytes")
+            return
+        self.timeline.add("call", f"writer sleeps in {task.wchan} (sk_stream_wait_memory), "
+                          f"{self.kernel_accepted(acct)} bytes accepted, {task.voluntary} voluntary switches")
+        self.model.sent("blocked", acct)
+
+    def release_all_blocking(self) -> None:
+        """Release ACKs one at a time; after each, is the writer runnable?  Check it and epoll.
+
+        The writer (on this thread's CPU, which runs SCHED_FIFO meanwhile) cannot run before
+        this thread blocks, so its state read right after the release says whether that ACK
+        woke it: runnable (R), or, should it have run anyway, one more voluntary switch.
+        """
+        gate = self.net.gate
+        while True:
+            self.capture.drain()
+            if not gate.pump() and self.quiescent(snapshot(self.sock)) and self.writer.done.is_set():
+                break
+            if not gate.pump() and self._stalled_on_window():
+                continue
+            alive = not self.writer.done.is_set()
+            before = self.writer.state()
+            woke = self.release()
+            runnable = alive and self.writer.woke_since(before)
+            if alive and self.inside is not None:
+                self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken", self.writer.tid)
+                if runnable and not woke and self.model.ack_outcome.allowed:
+                    self.model.transient_observed(True)  # inside the bound: the rule held inside the ACK
+                    self.series[-1]["transient"] = True
+                    self.samples[-1] = replace(self.samples[-1], writable=True)
+            elif alive:
+                self.timeline.check("blocked writer woken", woke, runnable,
+                                    "sk_stream_write_space wakes the sleeper only if free >= queued/2")
+            self.series[-1]["writer_woken"] = runnable
+            observed = self.wait(None)
+            self.series[-1]["epollout"] = bool(observed & M.OUT)
+            if runnable:
+                self.writer_wakes.append(self.samples[-1].ack)
+                self._attribute(s_acked(self.last), time.time())
+                self._writer_slept()
+
+    def _stalled_on_window(self) -> bool:
+        """Nothing held, nothing in flight, data unsent: the receiver's window is closed.
+
+        A receiver that never reads closes its window once its buffer is full; the sender
+        then only sends zero-window probes on a backing-off timer (tcp_probe_timer), and how
+        soon that happens depends on the kernel's receive autotuning and pace.  So the
+        receiver reads what it holds: tcp_cleanup_rbuf() sends the window update (held by
+        the gate like any ACK), the window reopens and the script goes on.  Returns whether
+        it read.
+        """
+        s = snapshot(self.sock)
+        if s.unacked_bytes or not s.notsent or not inq(self.peer):
+            return False
+        self.timeline.add("note", f"window closed ({self.capture.peer_window()} bytes) with {s.notsent} "
+                          "bytes unsent: the receiver reads")
+        return self.read(1 << 22) > 0
+
+
+def s_acked(acct: Snapshot) -> int:
+    """The relative cumulative ACK the sender has processed.
+
+    tcp_snd_una_update() adds every advance of snd_una to ``bytes_acked``, the SYN's too, so
+    ``bytes_acked`` is the ACK number relative to the ISN: 1 + the data bytes acknowledged.
+    """
+    return acct.info.get("bytes_acked", 0)
