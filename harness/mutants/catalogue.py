@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RULES = "harness/model/rules.py"
+VERSIONS = "harness/model/versions.py"  # the rule variants of each kernel release
 EPOLLOUT = "tests/test_epollout.py"
 WRITERS = "tests/test_writers.py"
 EDGES = "tests/test_write_space_edges.py"
@@ -41,8 +42,8 @@ def baseline_args(mutants) -> tuple[str, ...]:
 MUTANTS: tuple[Mutant, ...] = (
     # -- the model ---------------------------------------------------------------------------
     Mutant("lost-et-edge", "a write-space wakeup queues no epoll item", RULES,
-           '            self._wake_all(M.KEY_WRITE_SPACE, f"write space, {why}")\n',
-           "            pass\n",
+           '        self._wake_all(M.KEY_WRITE_SPACE, f"write space, {why}")\n',
+           "        pass\n",
            (EPOLLOUT,), "out_of_space and ipv4 and cubic"),
     Mutant("spurious-epollout", "an ACK wakes writers although SOCK_NOSPACE is clear", RULES,
            "        if not self.nospace:\n            return False\n        if self.rules.queue_shrunk_required",
@@ -72,15 +73,15 @@ MUTANTS: tuple[Mutant, ...] = (
            'if result in ("short", "eagain", "blocked"):',
            'if result in ("eagain", "blocked"):',
            (EPOLLOUT,), "one-short-write and ipv4 and cubic"),
-    Mutant("queue-shrunk-required", "an ACK must free a whole skb to wake (SOCK_QUEUE_SHRUNK, pre-5.10)", RULES,
+    Mutant("queue-shrunk-required", "an ACK must free a whole skb to wake (SOCK_QUEUE_SHRUNK, pre-5.10)", VERSIONS,
            '        return not self.has("tcp: remove SOCK_QUEUE_SHRUNK")\n',
            "        return True\n",
            (EDGES,), "window_update and ipv4"),
-    Mutant("wake-without-notsent-half", "the write-space wakeup needs only notsent < lowat", RULES,
+    Mutant("wake-without-notsent-half", "the write-space wakeup needs only notsent < lowat", VERSIONS,
            '    def wake_notsent_half(self) -> bool:\n        return self.has("tcp: reduce POLLOUT")\n',
            "    def wake_notsent_half(self) -> bool:\n        return False\n",
            (EDGES,), "notsent_lowat_blocking and ipv4"),
-    Mutant("poll-without-notsent-half", "tcp_poll() reports EPOLLOUT once notsent < lowat (pre-5.10)", RULES,
+    Mutant("poll-without-notsent-half", "tcp_poll() reports EPOLLOUT once notsent < lowat (pre-5.10)", VERSIONS,
            '    def poll_notsent_half(self) -> bool:\n        return self.has("tcp: return EPOLLOUT from tcp_poll")\n',
            "    def poll_notsent_half(self) -> bool:\n        return False\n",
            (WRITERS,), "notsent_lowat_acks and ipv4"),
