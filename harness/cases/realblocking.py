@@ -84,6 +84,13 @@ class BlockingSteps:
                 self.timeline.check("blocked writer woken", woke, runnable,
                                     "sk_stream_write_space wakes the sleeper only if free >= queued/2")
             self.series[-1]["writer_woken"] = runnable
+            if runnable:
+                # The woken writer can run before this wait: whenever this thread blocks (a
+                # forced GIL switch to another of the harness's threads does, every 5 ms) the
+                # CPU is free for it, and its send() fills the buffer again.  epoll_wait
+                # re-polls tcp_poll() at the instant of the wait, so read the accounting next
+                # to it rather than judge the wait by the one read after the ACK.
+                self.snap()
             observed = self.wait(None)
             self.series[-1]["epollout"] = bool(observed & M.OUT)
             if runnable:
