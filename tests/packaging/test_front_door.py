@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 FORGETFUL = '''
 import harness.model.rules as R
 
-R.EpollModel.acked = lambda self, acct, freed: False
+R.EpollModel._wake_on_write_space = lambda self, why: False
 '''
 
 
@@ -44,7 +44,7 @@ def test_a_failing_case_fails_the_run_and_explains_itself(tmp_path, pytestconfig
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     reports = tmp_path / "reports"
     run = front_door("--reports", str(reports), "--", "-p", "forgetful_model", "-m", "et and ipv4",
-                     "-k", "out_of_space_then_acks and cubic and eagain", env=env)
+                     "-k", "out_of_space_then_acks and cubic and eagain and natural", env=env)
     out = run.stdout
     assert run.returncode == 1, out + run.stderr
     assert out.splitlines()[-1].startswith("FAILED: 0 passed, 1 failed"), out

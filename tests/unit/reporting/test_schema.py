@@ -5,6 +5,7 @@ naming the file and the field, and nothing written."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,7 +70,9 @@ def test_a_report_the_suite_writes_validates(tmp_path: Path):
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "harness.plugin.pytest_plugin",
                     "-p", "no:cacheprovider", f"--report-json={out}",
                     f"--captures-dir={tmp_path / 'caps'}", str(tmp_path / "test_small.py")],
-                   cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                   cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                        # its own prefix: the child's start-up sweep must not claim what other runs left
+                        "EPS_PREFIX": f"{os.environ.get('EPS_PREFIX', 'eps')}-schema{os.getpid()}"},
                    capture_output=True, text=True, timeout=60)
     doc = load_report(out)
     by_key = {r["key"]: r for r in doc["results"]}
