@@ -70,7 +70,7 @@ unit: $(STAMPS)/venv-compare $(STAMPS)/debs-browser
 ## summary, and an exit code that fails when a case failed or nothing ran.  A subset
 ## (PYTEST_ARGS="-k ...") writes reports/partial/<release>.json and leaves the full one alone.
 report: $(STAMPS)/venv
-	$(CLI) run --reports $(REPORTS) -- $(PYTEST_ARGS)
+	@$(CLI) run --reports $(REPORTS) -- $(PYTEST_ARGS)
 
 ## Repeat the suite and print median wall time per scenario.
 bench: $(STAMPS)/venv

@@ -105,7 +105,10 @@ def run_run(args: argparse.Namespace) -> int:
         except ReportError as exc:
             print(f"{PROG} run: error: {exc}", file=sys.stderr)
             return rc or 2
-        print(summary(doc, width=width(), max_lines=52))
+        # what pytest printed above (a progress line per 72 cases, its own closing lines) and
+        # this run's closing line share the screen with it
+        progress = len(doc.get("results", [])) // 72 + 4
+        print(summary(doc, width=width(), max_lines=max(30, 60 - progress - 1)))
     line = closing_line(rc, doc, written or report)
     print(line)
     return 5 if rc == 0 and line.startswith("NOTHING RAN") else rc
