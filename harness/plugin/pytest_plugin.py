@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -38,7 +39,6 @@ from .results import (
     observed_facts,
     result_key,
     show_timelines,
-    write_timeline,
 )
 from .running_kernel import running_kernel_rules
 from .signals import Teardown
@@ -260,9 +260,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if packets:
             capture = write(capture_path(st, item.nodeid), packets)
     show_timelines(item.config, st, rep, timelines, capture)
-    timeline = None
-    if timelines and keep:
-        timeline = write_timeline(st, item.nodeid, timelines)
     p = rec.params
     series = rec.series
     if rep.failed:  # the test stopped before saving them: keep what its case saw
@@ -275,7 +272,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     st.results.append(R.Result(
         key=key, nodeid=item.nodeid, topic=rec.topic,
         scenario=rec.scenario, mode=mode, params=p, verdict=verdict, reason=reason,
-        finding=rec.finding, facts=rec.facts, series=series, capture=capture, timeline=timeline,
+        finding=rec.finding, facts=rec.facts, series=series, capture=capture,
         conditions=conditions(rec, series),
         duration_s=round(rep.duration + item.stash.get(SETUP_TIME, 0.0), 6)))
 
@@ -307,8 +304,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     why = sc.why_partial
     if why is not None:
         full, path = path, scope.partial_path(path)
+    from harness.record import store
+
+    # A failed case and a finding point at where their timeline is kept: the file of
+    # timelines beside the report, which holds every case's (record.store).
+    kept = store.path_for(path)
+    results = [replace(r, timeline=str(kept)) if r.key in st.timelines and (r.verdict in ("fail", "error") or r.finding)
+               else r for r in st.results]
     doc = R.build(
-        st.results,
+        results,
         capabilities={n: c.to_dict() for n, c in st.caps.items()},
         sysctls=st.sysctls,
         congestion={"default": default_congestion(), "available": available_congestion()},
@@ -319,8 +323,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if why is not None:
         doc["partial"] = {"why": why, "ran": len(st.results), "full_report": full}
     R.write(path, doc)
-    from harness.record import store
-
     store.write(path, (st.timelines[r.key] for r in st.results if r.key in st.timelines))
     st.report_lines.append(f"report: {path}" + (f" (a subset: {why}; the full report {full} is unchanged)"
                                                  if why is not None else ""))

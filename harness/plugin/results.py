@@ -108,17 +108,6 @@ def conditions(rec: Record, series: list[dict] | None) -> dict[str, Any]:
     return out
 
 
-def write_timeline(st: SessionState, nodeid: str, timelines: list) -> str | None:
-    path = capture_path(st, nodeid)[:-len(".pcap")] + ".timeline.txt"
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w") as f:
-            f.write("\n\n".join(f"timeline {t.title}\n{t.render()}" for t in timelines) + "\n")
-    except OSError:
-        return None
-    return path
-
-
 def first_line(rep: pytest.TestReport) -> str:
     crash = getattr(rep.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(rep.longrepr)

@@ -178,13 +178,14 @@ def cause_sentence(cause: Cause) -> str:
 
 
 def finding_files(comparison: Comparison, cause: Cause) -> list[tuple[str, str]]:
-    """("timeline" | "capture", path) of the cells behind a finding, first row first."""
+    """("timeline" | "capture", path) of the cells behind a cause that failed or hold a
+    finding, first row first."""
     out = []
     for row in comparison.rows:
         if row.key not in cause.keys:
             continue
         for cell in row.cells.values():
-            if cell is not None and cell.finding:
+            if cell is not None and (cell.finding or cell.verdict in ("fail", "error")):
                 out += [(kind, path) for kind, path in (("timeline", cell.timeline), ("capture", cell.capture))
                         if path]
         if out:

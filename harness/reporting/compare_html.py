@@ -165,10 +165,8 @@ def _file_href(path: str, out_dir: str | None) -> str:
 
 def render_cause(comparison: Comparison, cause: Cause, out_dir: str | None = None) -> str:
     sentence = cause_sentence(cause).split(": ", 1)[1]
-    files = ""
-    if cause.kind == "finding":
-        files = "".join(f' <a class="file" href="{escape(_file_href(path, out_dir))}">{escape(kind)}</a>'
-                        for kind, path in finding_files(comparison, cause))
+    files = "".join(f' <a class="file" href="{escape(_file_href(path, out_dir))}">{escape(kind)}</a>'
+                    for kind, path in finding_files(comparison, cause))
     kind_cls = "kind kind-" + cause.kind.split()[0].replace(" ", "-")
     return (f'<li><span class="{kind_cls}">{escape(cause.kind)}</span>: {escape(sentence)}: '
             f"{_row_links(cause.keys)}{files}</li>")

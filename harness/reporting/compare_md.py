@@ -103,7 +103,7 @@ LINKED_KEYS = 6
 
 def render_what_changed(comparison: Comparison) -> list[str]:
     """One line per cause (harness.reporting.causes): kind, cause, kernels and values, how
-    many cases, the first few of them; a finding with its timeline and capture."""
+    many cases, the first few of them; a failure's or a finding's timeline and capture."""
     causes = what_changed(comparison)
     if not causes:
         return [NO_DIFFERENCE]
@@ -115,9 +115,7 @@ def render_what_changed(comparison: Comparison) -> list[str]:
         more = len(cause.keys) - LINKED_KEYS
         if more > 0:
             keys += f" and {more} more"
-        links = ""
-        if cause.kind == "finding":
-            links = "".join(f" ({esc(kind)}: {code(path)})" for kind, path in finding_files(comparison, cause))
+        links = "".join(f" ({esc(kind)}: {code(path)})" for kind, path in finding_files(comparison, cause))
         lines.append(f"- **{esc(cause.kind)}**: {esc(cause_sentence(cause).split(': ', 1)[1])}: {keys}{links}")
     return lines
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.record import store
+
 from .loading import check_distinct, collect_paths, load_report, parse_release
 
 # Facts always shown when a row has them: they are the observable answer of the core
@@ -166,7 +168,7 @@ def _result_key(result: Mapping[str, Any]) -> str | None:
     return str(key) if key else None
 
 
-def _cell(result: Mapping[str, Any]) -> Cell:
+def _cell(result: Mapping[str, Any], source: str | Path = "") -> Cell:
     series = result.get("series")
     return Cell(
         verdict=str(result.get("verdict") or "error"),
@@ -177,8 +179,16 @@ def _cell(result: Mapping[str, Any]) -> Cell:
         capture=result.get("capture") or None,
         duration_s=result.get("duration_s"),
         conditions=_mapping(result.get("conditions")),
-        timeline=result.get("timeline") or None,
+        timeline=_timeline(result.get("timeline"), source),
     )
+
+
+def _timeline(pointer: Any, source: str | Path) -> str | None:
+    """Where a cell's timeline is kept: the file of timelines beside its report (record.store),
+    found from the report's own path; an older report's text file as it names it."""
+    if not pointer:
+        return None
+    return str(store.path_for(source)) if str(pointer).endswith(store.SUFFIX) and source else str(pointer)
 
 
 # --------------------------------------------------------------------------- model
@@ -236,7 +246,7 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
             if key in cells:
                 warnings.append(f"{Path(source).name}: duplicate key {key}; first one kept")
                 continue
-            cells[key] = (result, _cell(result))
+            cells[key] = (result, _cell(result, source))
         per_kernel[kid] = cells
 
     keys = sorted({key for cells in per_kernel.values() for key in cells})

@@ -11,11 +11,12 @@ twice.  It builds nothing.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from harness.model import versions
 
 from .report import SCHEMA, SCHEMA_VERSION
 
@@ -121,8 +122,10 @@ def check_distinct(reports: Iterable[tuple[str | Path, dict[str, Any]]]) -> None
 
 
 def parse_release(release: str) -> tuple[int, ...]:
-    """Version numbers at the start of a release string, e.g. '6.1.0-18-amd64' -> (6, 1, 0)."""
-    match = re.match(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?", release or "")
-    if not match:
+    """The sort key of a release string: its version numbers as the model reads them
+    (harness.model.versions: '6.1.0-18-amd64' -> (6, 1, 0), '5.10' -> (5, 10, 0)), or ()
+    for a string that is none (so that it sorts first)."""
+    try:
+        return versions.parse_release(release or "")
+    except ValueError:
         return ()
-    return tuple(int(g) for g in match.groups() if g is not None)

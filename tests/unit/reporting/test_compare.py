@@ -126,7 +126,7 @@ def test_tolerates_unknown_fields(tmp_path: Path):
 
 def test_version_falls_back_to_release_string():
     assert parse_release("6.1.0-18-amd64") == (6, 1, 0)
-    assert parse_release("5.10") == (5, 10)
+    assert parse_release("5.10") == (5, 10, 0)
     assert parse_release("weird") == ()
 
 
@@ -287,3 +287,28 @@ def test_write_comparison_creates_out_dir(tmp_path: Path, report_dir: Path):
     written = write_comparison(load_comparison([report_dir]), tmp_path / "a" / "b", plots=False)
     assert [p.name for p in written] == ["compare.md", "compare.html"]
     assert all(p.stat().st_size > 0 for p in written)
+
+
+def test_a_failed_cells_timeline_is_written_beside_the_pages_from_the_reports_store(tmp_path: Path):
+    """A report keeps every case's timeline in one file beside it; the comparison writes the
+    failed cell's out as text next to compare.html and links that, nothing for a passing one."""
+    from harness.record import store
+    from harness.record.timeline import Timeline
+
+    old = make_report("6.1.0-1-amd64", [6, 1, 0], results=[result(EPOLLOUT_KEY), result(LT_KEY)])
+    new = make_report("6.12.9-amd64", [6, 12, 9])
+    kept = "x" + store.SUFFIX  # what the plugin writes: the store's path, as the run named it
+    new["results"] = [result(EPOLLOUT_KEY, "fail", timeline=kept), result(LT_KEY, timeline=None)]
+    paths = write_reports(tmp_path / "in", [old, new])
+    t = Timeline("the case")
+    t.add("call", "send(1000) = 1000")
+    store.write(paths[1], [{"key": EPOLLOUT_KEY, "nodeid": "n", "capture": None, "timelines": [t.to_dict()]}])
+    comparison = build_comparison([(str(p), json.loads(p.read_text())) for p in paths])
+    assert next(r for r in comparison.rows if r.key == EPOLLOUT_KEY).cells["k1"].timeline == str(store.path_for(paths[1]))
+    (tmp_path / "out" / "timelines").mkdir(parents=True)
+    (tmp_path / "out" / "timelines" / "stale.txt").write_text("an earlier comparison's")
+    write_comparison(comparison, tmp_path / "out", plots=False)
+    files = list((tmp_path / "out" / "timelines").iterdir())
+    assert len(files) == 1 and "send(1000) = 1000" in files[0].read_text()
+    assert f"timelines/{files[0].name}" in (tmp_path / "out" / "compare.md").read_text()
+    assert f"timelines/{files[0].name}" in (tmp_path / "out" / "compare.html").read_text()

@@ -14,6 +14,8 @@ import pytest
 from compare_samples import LT_KEY, make_report, result, three_kernels, write_reports
 
 from harness import cli
+from harness.record import store
+from harness.record.timeline import Timeline
 from harness.reporting import load_report
 from harness.reporting.loading import SCHEMA_FILE
 
@@ -79,7 +81,11 @@ def test_a_report_the_suite_writes_validates(tmp_path: Path):
     failed = by_key["small/fails-after-facts[fill-until-eagain]"]
     assert failed["verdict"] == "fail" and failed["facts"] == {"waking_ack": 9001}
     assert failed["series"][0]["epollout"] is True
-    assert "send(1000) = 1000" in Path(failed["timeline"]).read_text()
+    # the failed case points at the one file that keeps every case's timeline, beside the report
+    assert failed["timeline"] == str(store.path_for(out)) and by_key["small/passes"].get("timeline") is None
+    kept = store.read(out)[failed["key"]]["timelines"]
+    assert "send(1000) = 1000" in Timeline.from_dict(kept[0]).render()
+    assert list((tmp_path / "caps").glob("*.timeline.txt")) == []
     early = by_key["small/fails-before-facts"]
     assert early["facts"] == {"masks": ["OUT", "-"], "events_at": ["step 2 (epoll_wait): OUT"],
                               "bytes_accepted": 3000}
