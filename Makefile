@@ -77,13 +77,15 @@ bench: $(STAMPS)/venv
 	$(PY) -m harness.bench $(BENCH_ARGS)
 
 KERNELS ?= 5.10 6.1 6.12 7
+JOBS    ?=
 
 ## Run the scenarios inside each of KERNELS under QEMU: reports/kernels/<release>/report.json,
 ## then the comparison. A kernel is a Debian series or the path of a bzImage or build tree.
 ## Exit 1: some kernel's suite failed; exit 2: a kernel could not be fetched or booted, or a
-## spec is unknown (then nothing runs and nothing is written).
+## spec is unknown (then nothing runs and nothing is written). The kernels boot side by side,
+## one per CPU (JOBS=1 for one at a time).
 kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
-	$(CLI) kernels --kernels "$(KERNELS)" --out $(REPORTS)/kernels
+	$(CLI) kernels --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(if $(JOBS),--jobs $(JOBS))
 
 ## Put every report side by side: reports/compare.md and reports/compare.html.
 compare: $(STAMPS)/venv-compare
@@ -91,7 +93,7 @@ compare: $(STAMPS)/venv-compare
 
 ## Boot-to-results time per kernel and in total, for the whole suite.
 bench-kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
-	$(CLI) kernels --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels
+	$(CLI) kernels --bench --kernels "$(KERNELS)" --out $(REPORTS)/kernels $(if $(JOBS),--jobs $(JOBS))
 
 ## The semantic mutation check: each mutant of the model or the observation layer, applied
 ## alone to a scratch copy, must make the scenarios fail (MUTANTS_ARGS="--full" for the whole

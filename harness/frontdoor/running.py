@@ -121,6 +121,8 @@ def configure_kernels(parser: argparse.ArgumentParser) -> None:
                         help="the same as one space-separated string (what `make kernels KERNELS=...` passes)")
     parser.add_argument("--out", default="reports/kernels", metavar="DIR")
     parser.add_argument("--bench", action="store_true", help="print boot-to-results times per kernel")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="kernels booted at a time (default: one per CPU)")
     parser.add_argument("--no-compare", action="store_true", help="do not write reports/compare.*")
 
 
@@ -139,6 +141,7 @@ def run_kernels(args: argparse.Namespace) -> int:
         print(f"{PROG} kernels: error: {bad} (nothing was run or written)", file=sys.stderr)
         return 2
     argv = ["run", "--suite", "--kernels", " ".join(specs), "--out", args.out] + (["--bench"] if args.bench else [])
+    argv += ["--jobs", str(args.jobs)] if args.jobs else []
     rc = kernel_runs.main(argv)
     if not args.no_compare:
         out = str(Path(args.out).parent)

@@ -1,4 +1,8 @@
-"""Command line of the cross-kernel runs: a command in each chosen kernel, in turn.
+"""Command line of the cross-kernel runs: a command in each chosen kernel.
+
+The kernels boot side by side, as many at a time as this process has CPUs (``--jobs``): a
+guest under TCG keeps one host CPU busy, and the suite inside holds under that load (its
+timers are pinned long: netns.timers).  Fetching is done one kernel at a time.
 
 A kernel is a Debian series ("6.1", fetched by harness.guests.kernels) or a path: a bzImage
 or a kernel build tree (harness.guests.local).  Every spec is checked before anything runs:
@@ -27,7 +31,9 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -127,6 +133,14 @@ def check_specs(specs: list[str]) -> str | None:
     return None
 
 
+_FETCHING = threading.Lock()  # one download and unpack at a time: they share the apt cache
+
+
+def default_jobs(n_specs: int) -> int:
+    """Guests at a time: one per CPU this process may use, no more than there are kernels."""
+    return max(1, min(n_specs, len(os.sched_getaffinity(0))))
+
+
 def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> dict:
     """Fetch and boot one kernel; return its summary record (never raises for infra trouble)."""
     tag = f"[{i}/{n}] {spec}"
@@ -134,7 +148,8 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     say(f"{tag}: {'reading' if local.is_path(spec) else 'fetching'}")
     t0 = time.monotonic()
     try:
-        k = obtain(spec, args, log=lambda m: say(f"{tag}: {m}"))
+        with _FETCHING:
+            k = obtain(spec, args, log=lambda m: say(f"{tag}: {m}"))
     except (kernels.FetchError, OSError, RuntimeError, subprocess.CalledProcessError) as e:
         rec.update(status="infra", reason=f"fetch failed: {e}")
         say(f"{tag}: INFRA {rec['reason']}")
@@ -157,7 +172,7 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     return rec
 
 
-def print_table(records: list[dict], total: float) -> None:
+def print_table(records: list[dict], total: float, jobs: int = 1) -> None:
     """Per-kernel timings: download, QEMU start to init, command, QEMU start to exit."""
     def f(v):
         return f"{v:8.1f}" if isinstance(v, (int, float)) else f"{'-':>8}"
@@ -166,7 +181,8 @@ def print_table(records: list[dict], total: float) -> None:
     for r in records:
         print(f"{r.get('release', r['spec']):32} {r['status']:7} {f(r.get('download_seconds'))} "
               f"{f(r.get('boot_seconds'))} {f(r.get('command_seconds'))} {f(r.get('total_seconds'))}")
-    print(f"{'total wall time':32} {'':7} {total:8.1f}s")
+    print(f"{'total wall time':32} {'':7} {total:8.1f}s"
+          + (f" ({len(records)} kernels side by side, {jobs} at a time)" if jobs > 1 else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--flavour", default=kernels.DEFAULT_FLAVOUR)
     p.add_argument("--accel", choices=("auto", "tcg", "kvm"), default="auto",
                    help="auto uses KVM only where a cached probe boot showed it works")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="kernels booted at a time (default: one per CPU, at most one per kernel)")
     p.add_argument("--timeout", type=float, default=900, help="seconds per kernel, boot included")
     p.add_argument("--boot-timeout", type=float, default=90, help="seconds to reach init")
     p.add_argument("--refresh", action="store_true", help="look for newer packages")
@@ -232,13 +250,17 @@ def main(argv: list[str] | None = None) -> int:
     out_root = args.out.resolve()
     out_root.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    records = [run_one(i, len(specs), spec, args, command, out_root)
-               for i, spec in enumerate(specs, start=1)]
+    jobs = max(1, args.jobs or default_jobs(len(specs)))
+    if jobs > 1:
+        say(f"booting {len(specs)} kernels, {jobs} at a time")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        records = list(pool.map(lambda a: run_one(a[0], len(specs), a[1], args, command, out_root),
+                                enumerate(specs, start=1)))
     total = round(time.monotonic() - t0, 1)
     (out_root / "summary.json").write_text(json.dumps(
-        {"command": command, "total_seconds": total, "kernels": records}, indent=2) + "\n")
+        {"command": command, "total_seconds": total, "jobs": jobs, "kernels": records}, indent=2) + "\n")
     if args.mode == "bench" or args.bench:
-        print_table(records, total)
+        print_table(records, total, jobs)
     else:
         for r in records:
             print(f"{r.get('release', r['spec'])}\t{r['status']}"

@@ -1,6 +1,8 @@
 """Pure logic of the cross-kernel harness: apt sources, Packages indexes, version order,
 kernel picking, the initramfs and init scripts. No root, no network, no QEMU."""
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -357,3 +359,31 @@ def test_work_share_is_mounted_before_the_results_share():
     init = stage2.render_init("/tmp/clone/reports/guest/k", "/tmp/clone/.cache/root", "true", "/tmp/clone", {},
                           work="/tmp/clone")
     assert init.index("work /tmp/clone") < init.index('results "$OUT"')
+
+
+def test_kernels_boot_side_by_side_and_are_listed_in_the_order_given(monkeypatch, tmp_path):
+    """--jobs 2: two guests at a time (one per CPU by default), the summary in spec order."""
+    import threading
+    import time as _time
+
+    running, peak = [], []
+    lock = threading.Lock()
+
+    def fake_run_one(i, n, spec, args, command, out_root):
+        with lock:
+            running.append(spec)
+            peak.append(len(running))
+        _time.sleep(0.05 if spec == "6.1" else 0.01)
+        with lock:
+            running.remove(spec)
+        return {"spec": spec, "status": "passed"}
+
+    monkeypatch.setattr(kernel_runs, "run_one", fake_run_one)
+    monkeypatch.setattr(kernel_runs, "check_specs", lambda specs: None)
+    monkeypatch.setattr(kernel_runs.vm, "qemu_available", lambda: True)
+    rc = kernel_runs.main(["run", "--kernels", "6.1 6.12 7", "--jobs", "2", "--out", str(tmp_path), "--", "true"])
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert rc == 0 and [k["spec"] for k in summary["kernels"]] == ["6.1", "6.12", "7"]
+    assert max(peak) == 2 and summary["jobs"] == 2
+    assert kernel_runs.default_jobs(1) == 1
+    assert 1 <= kernel_runs.default_jobs(64) <= len(os.sched_getaffinity(0))
