@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--load", action="store_true", help="keep one core busy while the runs go on")
-    ap.add_argument("pytest_args", nargs="*", default=["tests", "--ignore=tests/unit", "--ignore=tests/packaging", "--ignore=tests/test_degraded.py"],
+    ap.add_argument("pytest_args", nargs="*", default=["tests", "--ignore=tests/unit", "--ignore=tests/packaging", "--ignore=tests/faults"],
                     help="what to run (default: every scenario, no unit tests)")
     args = ap.parse_args(argv)
 

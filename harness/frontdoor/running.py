@@ -27,8 +27,9 @@ from harness.reporting.summary import count_line, summary
 from .reports import PROG, compare_inputs, width
 
 REPO = Path(__file__).resolve().parents[2]
+# the kernel's scenarios: not the harness's own tests (unit, guests, packaging, faults)
 SCENARIOS = ("tests", "--ignore=tests/unit", "--ignore=tests/guest", "--ignore=tests/packaging",
-             "--ignore=tests/test_degraded.py")
+             "--ignore=tests/faults")
 NOT_RUN = {2: "the run was interrupted", 3: "pytest hit an internal error",
            4: "pytest refused its arguments (a usage error)"}
 

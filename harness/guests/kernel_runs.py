@@ -58,7 +58,7 @@ def suite_command() -> str:
     return (f"{shlex.quote(str(venv_py))} -m pytest -q -rs -p no:cacheprovider -o timeout=900 "
             "--report-json={out}/report.json --junitxml={out}/junit.xml --captures-dir={out}/captures "
             "--report-label=guest tests --ignore=tests/unit --ignore=tests/guest --ignore=tests/packaging "
-            "--ignore=tests/test_hygiene.py --ignore=tests/test_degraded.py")
+            "--ignore=tests/faults")
 
 
 def hidden_in_guest(path: Path, cwd: Path) -> str | None:

@@ -24,7 +24,7 @@ from pyroute2 import netns as pr_netns
 from harness.plugin.pytest_plugin import require
 from netns import die_with_parent, names
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # One scenario per capability: scripted (root, tun), gate (nfqueue), natural (root), netem,
 # a SCHED_FIFO writer; and the wire's own checks.

@@ -18,7 +18,7 @@ from pyroute2 import netns as pr_netns
 from harness.plugin.pytest_plugin import require
 from netns import die_with_parent, names
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 HANGING_CASE = '''
 import threading
