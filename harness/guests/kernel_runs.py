@@ -29,13 +29,16 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Iterator
 
 from . import kernels, local, stage2, vm
 
@@ -145,6 +148,8 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     """Fetch and boot one kernel; return its summary record (never raises for infra trouble)."""
     tag = f"[{i}/{n}] {spec}"
     rec: dict = {"spec": spec}
+    if vm.STOPPING.is_set():
+        return {**rec, "status": "infra", "reason": "interrupted before it started"}
     say(f"{tag}: {'reading' if local.is_path(spec) else 'fetching'}")
     t0 = time.monotonic()
     try:
@@ -170,6 +175,28 @@ def run_one(i: int, n: int, spec: str, args, command: str, out_root: Path) -> di
     word = {"passed": "passed", "failed": "FAILED", "infra": "INFRA"}[r.status]
     say(f"{tag}: done: {word} in {time.monotonic() - t0:.1f}s" + (f" ({r.reason})" if r.reason else ""))
     return rec
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM, SIGHUP and Ctrl-C stop every guest (harness.guests.vm.STOPPING), then raise
+    KeyboardInterrupt in this thread once they are down: a cancelled CI job or a closed
+    terminal leaves no QEMU or virtiofsd behind.  Outside the main thread nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        vm.STOPPING.set()
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
+
+    vm.STOPPING.clear()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def print_table(records: list[dict], total: float, jobs: int = 1) -> None:
@@ -253,9 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     jobs = max(1, args.jobs or default_jobs(len(specs)))
     if jobs > 1:
         say(f"booting {len(specs)} kernels, {jobs} at a time")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        records = list(pool.map(lambda a: run_one(a[0], len(specs), a[1], args, command, out_root),
-                                enumerate(specs, start=1)))
+    with stop_on_signals():
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                records = list(pool.map(lambda a: run_one(a[0], len(specs), a[1], args, command, out_root),
+                                        enumerate(specs, start=1)))
+        except KeyboardInterrupt as stop:
+            say(f"{stop or 'interrupted'}: the guests were stopped, nothing is left running")
+            return EXIT_INFRA
     total = round(time.monotonic() - t0, 1)
     (out_root / "summary.json").write_text(json.dumps(
         {"command": command, "total_seconds": total, "jobs": jobs, "kernels": records}, indent=2) + "\n")

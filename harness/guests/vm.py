@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ from .kernel import Kernel
 from .stage2 import GUEST_PATH, render_init, work_share
 
 QEMU = "qemu-system-x86_64"
+# Set when the run is asked to stop (a signal, Ctrl-C): every guest still running is killed
+# at its next check, its virtiofs daemons stopped, and its result says so.
+STOPPING = threading.Event()
 VIRTIOFSD_CANDIDATES = ("/usr/lib/qemu/virtiofsd", "/usr/libexec/virtiofsd")
 
 @dataclass
@@ -204,6 +208,10 @@ def _watch(qemu: subprocess.Popen, out: Path, t0: float, timeout: float, boot_ti
             result.boot_seconds = round(elapsed, 2)
             phase = "running"
         progress(phase, elapsed, out)
+        if STOPPING.is_set():
+            qemu.kill()
+            qemu.wait()
+            return "interrupted: the run was asked to stop"
         if phase == "booting" and elapsed > boot_timeout:
             qemu.kill()
             qemu.wait()

@@ -387,3 +387,43 @@ def test_kernels_boot_side_by_side_and_are_listed_in_the_order_given(monkeypatch
     assert max(peak) == 2 and summary["jobs"] == 2
     assert kernel_runs.default_jobs(1) == 1
     assert 1 <= kernel_runs.default_jobs(64) <= len(os.sched_getaffinity(0))
+
+
+def test_sigterm_stops_every_guest_and_is_an_infrastructure_exit(monkeypatch, tmp_path):
+    """A cancelled job (SIGTERM) sets vm.STOPPING, which every running guest's watch loop
+    obeys (QEMU killed, daemons stopped); kernels not yet started are not booted; exit 2."""
+    import signal
+    import threading
+
+    started = []
+
+    def fake_run_one(i, n, spec, args, command, out_root):
+        if kernel_runs.vm.STOPPING.is_set():
+            return {"spec": spec, "status": "infra"}
+        started.append(spec)
+        if spec == "6.1":
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert kernel_runs.vm.STOPPING.wait(5), "the guest was never told to stop"
+        return {"spec": spec, "status": "infra", "reason": "interrupted"}
+
+    monkeypatch.setattr(kernel_runs, "run_one", fake_run_one)
+    monkeypatch.setattr(kernel_runs, "check_specs", lambda specs: None)
+    monkeypatch.setattr(kernel_runs.vm, "qemu_available", lambda: True)
+    before = signal.getsignal(signal.SIGTERM)
+    assert threading.current_thread() is threading.main_thread()
+    rc = kernel_runs.main(["run", "--kernels", "6.1 6.12 7 5.10", "--jobs", "2", "--out", str(tmp_path), "--", "true"])
+    assert rc == 2 and started[0] == "6.1" and set(started) <= {"6.1", "6.12"}  # 7 and 5.10 never booted
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_running_guest_is_killed_when_the_run_stops(tmp_path):
+    qemu = subprocess.Popen(["sleep", "30"])
+    vm.STOPPING.set()
+    try:
+        reason = vm._watch(qemu, tmp_path, vm.time.monotonic(), 60, 60, vm.GuestResult(status="infra"),
+                           lambda *a: None)
+    finally:
+        vm.STOPPING.clear()
+        if qemu.poll() is None:
+            qemu.kill()
+    assert reason.startswith("interrupted") and qemu.returncode is not None
