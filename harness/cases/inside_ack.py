@@ -86,6 +86,13 @@ class InsideAck:
         for c in calls:
             self.timeline.add("kern", c.brief(), call=c.to_fact())
             self.calls.append((ack, c))
+        for sl in self.witness.new_sleeps:
+            self.timeline.add("kern", sl.brief())
+        missed = self.witness.probes.missed()
+        if any(missed.values()):
+            self.timeline.add("note", "kprobe events missed so far: " + ", ".join(f"{k} {v}" for k, v in missed.items() if v))
+        for w in self.witness.new_wakes:
+            self.timeline.add("kern", w.brief())
         return {"calls": calls}
 
     def check(self, ack: int, model: EpollModel, woke: bool, what: str, tid: int | None = None) -> None:

@@ -41,12 +41,16 @@ class BlockingSteps:
         cpu = min(os.sched_getaffinity(0))  # the CPU waker_runs_first() pins the harness to
         self.writer = BlockingWriter(self.sock, total, cpu=cpu, chunk=65536)
         self.writer.start()
+        if self.inside is not None and self.inside.witness is not None:
+            self.inside.witness.follow(self.writer.tid)
         self._writer_slept()
         self.exits.enter_context(rt_unthrottled())
         assert self.exits.enter_context(waker_runs_first()) == cpu
 
-    def _writer_slept(self) -> None:
-        task = self.writer.settled(STEP_DEADLINE)
+    def _writer_slept(self, since: int | None = None) -> None:
+        """Wait until the writer sleeps for space again (``since``: its voluntary switches
+        when the wakeup came: it must have slept after it) or returned."""
+        task = self.writer.settled(STEP_DEADLINE, since=since)
         self.capture.drain()
         acct = self.snap()
         if task is None:
@@ -96,7 +100,7 @@ class BlockingSteps:
             if runnable:
                 self.writer_wakes.append(self.samples[-1].ack)
                 self._attribute(s_acked(self.last), time.time())
-                self._writer_slept()
+                self._writer_slept(since=before.voluntary)
 
     def _stalled_on_window(self) -> bool:
         """Nothing held, nothing in flight, data unsent: the receiver's window is closed.

@@ -78,6 +78,35 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Sleep:
+    """A blocking writer entering sk_stream_wait_memory() (net/core/stream.c), as a witness saw it.
+
+    The function tests sk_stream_memory_free() once at entry: where it already holds, the
+    writer came to ``wait_for_space`` for want of memory rather than of send space (an skb or
+    page allocation, or tcp_wmem_schedule(), failed), and ``vm_wait`` is set: the writer
+    sleeps for 2 to HZ/5+1 jiffies whatever happens, then goes on once memory is free, a
+    wakeup no write-space test gives.  Otherwise it sleeps until woken (or SO_SNDTIMEO).
+    """
+
+    t: float
+    tid: int
+    wmem_queued: int
+    sndbuf: int
+    notsent: int
+    notsent_lowat: int
+
+    @property
+    def vm_wait(self) -> bool:
+        """sk_stream_memory_free() at entry: queued < sndbuf and unsent < the notsent limit."""
+        return self.wmem_queued < self.sndbuf and self.notsent < (self.notsent_lowat or UINT_MAX)
+
+    def brief(self) -> str:
+        return (f"sk_stream_wait_memory entered by tid {self.tid}: queued={self.wmem_queued} sndbuf={self.sndbuf} "
+                f"notsent={self.notsent}: " + ("memory free, vm_wait: a timed sleep" if self.vm_wait
+                                               else "no space: sleeps until a wakeup"))
+
+
+@dataclass(frozen=True)
 class AckBound:
     """What can be known, without a witness, of the write-space tests inside one ACK."""
 

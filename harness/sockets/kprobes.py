@@ -70,17 +70,35 @@ class Probes:
         self.group = group or group_name()
         self.names: list[str] = []
 
-    def add(self, name: str, definition: str, stacktrace: bool = False) -> None:
-        """``definition``: 'p sk_stream_write_space q=+376(%di):s32' ('r ...' for a return)."""
+    def add(self, name: str, definition: str, stacktrace: bool = False, only: str = "") -> None:
+        """``definition``: 'p sk_stream_write_space q=+376(%di):s32' ('r ...' for a return);
+        ``only``: a filter on the fetched fields ('pid == 184'), for the event and its trigger."""
         kind, rest = definition.split(" ", 1)
         try:
             _write(self.root / "kprobe_events", f"{kind}:{self.group}/{name} {rest}\n")
         except OSError as exc:
             raise TracingUnavailable(f"kprobe {name} ({definition}) refused: {os.strerror(exc.errno)}") from exc
         self.names.append(name)
+        if only:
+            _write(self.root / "events" / self.group / name / "filter", only + "\n", append=False)
         if stacktrace:
-            _write(self.root / "events" / self.group / name / "trigger", "stacktrace\n")
+            _write(self.root / "events" / self.group / name / "trigger",
+                   "stacktrace" + (f" if {only}" if only else "") + "\n")
         _write(self.root / "events" / self.group / name / "enable", "1\n")
+
+    def missed(self) -> dict[str, int]:
+        """How many hits of each of these events the kernel could not record (kprobe_profile:
+        a probe hit while another probe's handler ran on that CPU is skipped, not queued)."""
+        try:
+            text = (self.root / "kprobe_profile").read_text()
+        except OSError:
+            return {}
+        out = {}
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0].rsplit("/", 1)[-1] in self.names and parts[2].isdigit():
+                out[parts[0].rsplit("/", 1)[-1]] = int(parts[2])
+        return out
 
     def remove(self) -> None:
         for name in reversed(self.names):
@@ -96,7 +114,7 @@ class Probes:
 
 def _remove_event(root: Path, group: str, name: str) -> None:
     event = root / "events" / group / name
-    for what, text in (("enable", "0\n"), ("trigger", "!stacktrace\n")):
+    for what, text in (("enable", "0\n"), ("trigger", "!stacktrace\n")):  # a filter need not be named
         try:
             _write(event / what, text)
         except OSError:

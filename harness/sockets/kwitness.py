@@ -1,7 +1,7 @@
 """A kernel-side witness of write-space tests: every sk_stream_write_space() call on a socket.
 
-Three kprobe events (:mod:`harness.sockets.kprobes`), their field offsets read from the running
-kernel's BTF (:mod:`harness.sockets.btf`):
+Four kprobe events (:mod:`harness.sockets.kprobes`), their field offsets read from the running
+kernel's BTF (:mod:`harness.sockets.btf`), and a fifth for a followed thread:
 
 * ``ws`` at the entry of ``sk_stream_write_space(sk)`` (net/core/stream.c) fetches
   ``sk_wmem_queued``, ``sk_sndbuf``, the ports, ``tcp_sock.write_seq - snd_nxt`` (the unsent
@@ -11,7 +11,12 @@ kernel's BTF (:mod:`harness.sockets.btf`):
   writer) with the woken task's pid, and ``ep`` at ``ep_poll_callback`` (an epoll item) with
   its wakeup key: those after a ``ws`` (EPOLLOUT keys only) and before the next are the
   sleepers that call woke, since sk_stream_write_space() wakes them before it returns and the
-  suite reads the trace only once the kernel has processed the step.
+  suite reads the trace only once the kernel has processed the step;
+* ``wm`` at the entry of ``sk_stream_wait_memory()`` on the socket: a blocking writer going to
+  sleep, with the accounting it finds (memory already free there means ``vm_wait``: a timed
+  sleep, :class:`harness.model.transient.Sleep`);
+* ``tw`` at ``try_to_wake_up()``, filtered on one thread (:meth:`KernelWitness.follow`) with a
+  stack trace: whatever woke the blocking writer, a write-space call or anything else.
 
 No return probe marks the end of a call: before 5.12 a kretprobe on the function replaces its
 return address and the stack trace of the entry probe stops at "[unknown/kretprobe'd]".
@@ -28,7 +33,7 @@ import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.model.transient import Call
+from harness.model.transient import Call, Sleep
 
 from .btf import Btf
 from .kprobes import Probes, TracePipe, tracefs
@@ -66,9 +71,13 @@ def definitions(o: dict[str, int]) -> list[tuple[str, str, bool]]:
           f"sport=+{o['num']}(%di):u16 dport=+{o['dport']}(%di):u16 "
           f"wseq=+{o['write_seq']}(%di):u32 nxt=+{o['snd_nxt']}(%di):u32 lowat=+{o['lowat']}(%di):u32 "
           f"flags=+{o['flags']}(+{o['socket']}(%di)):u64")
+    wm = (f"p sk_stream_wait_memory q=+{o['queued']}(%di):s32 b=+{o['sndbuf']}(%di):s32 "
+          f"sport=+{o['num']}(%di):u16 dport=+{o['dport']}(%di):u16 "
+          f"wseq=+{o['write_seq']}(%di):u32 nxt=+{o['snd_nxt']}(%di):u32 lowat=+{o['lowat']}(%di):u32")
     return [("ws", ws, True),
             ("wk", f"p woken_wake_function pid=+{o['pid']}(+{o['private']}(%di)):s32", False),
-            ("ep", "p ep_poll_callback key=%cx:x64", False)]
+            ("ep", "p ep_poll_callback key=%cx:x64", False),
+            ("wm", wm, False)]
 
 
 _ACK = ("tcp_ack", "tcp_rcv_established", "tcp_rcv_state_process", "tcp_v4_do_rcv", "tcp_v6_do_rcv")
@@ -102,6 +111,18 @@ def site(frames: list[str]) -> str:
 
 
 @dataclass
+class Wake:
+    """try_to_wake_up() of a followed thread, and the call path that did it."""
+    t: float
+    tid: int
+    frames: list[str] = field(default_factory=list)
+
+    def brief(self) -> str:
+        path = [f for f in self.frames if f and not f.startswith(("try_to_wake_up", "kprobe", "trace"))]
+        return f"tid {self.tid} woken by " + (" <- ".join(path[:8]) or "an unknown path")
+
+
+@dataclass
 class _Open:
     args: dict[str, int]
     ts: float
@@ -119,6 +140,8 @@ class CallParser:
         self.last_event = ""
         self.stack: list[str] = []       # the stack block being read
         self.pending: list[str] = []     # a block that came before its ``ws`` line
+        self.sleeps: list[Sleep] = []    # entries into sk_stream_wait_memory() on the socket
+        self.wakes: list[Wake] = []      # try_to_wake_up() of a followed thread, with its stack
 
     def _mine(self, a: dict[str, int]) -> bool:
         dport = ((a.get("dport", 0) & 0xFF) << 8) | (a.get("dport", 0) >> 8)  # __be16 read as u16
@@ -147,6 +170,11 @@ class CallParser:
                 self.open.tids.append(args.get("pid", 0))
             elif event == "ep" and self.open is not None and args.get("key", 0) & EPOLLOUT:
                 self.open.epoll += 1
+            elif event == "wm" and self._mine(args):
+                self.sleeps.append(Sleep(float(m.group("ts")), int(m.group("pid")), args.get("q", 0), args.get("b", 0),
+                                         (args.get("wseq", 0) - args.get("nxt", 0)) & 0xFFFFFFFF, args.get("lowat", 0)))
+            elif event == "tw":
+                self.wakes.append(Wake(float(m.group("ts")), args.get("pid", 0)))
             self.last_event = event
         if self.stack:
             self._give_stack()
@@ -162,7 +190,9 @@ class CallParser:
 
     def _give_stack(self) -> None:
         """A stack block belongs to the ``ws`` just before it, else to the next one."""
-        if self.open is not None and self.last_event == "ws" and not self.open.frames:
+        if self.last_event == "tw" and self.wakes and not self.wakes[-1].frames:
+            self.wakes[-1].frames = self.stack
+        elif self.open is not None and self.last_event == "ws" and not self.open.frames:
             self.open.frames = self.stack
         else:
             self.pending = self.stack
@@ -198,11 +228,23 @@ class KernelWitness:
         self.pipe.lines()  # what was recorded before this socket's case
         self.parser = CallParser(sock.getsockname()[1], sock.getpeername()[1])
         self.calls: list[Call] = []
+        self.new_sleeps: list[Sleep] = []
+        self.new_wakes: list[Wake] = []
+
+    def follow(self, tid: int) -> None:
+        """Record every wakeup of thread ``tid`` with its call path (try_to_wake_up)."""
+        o = offsets()
+        self.probes.add("tw", f"p try_to_wake_up pid=+{o['pid']}(%di):s32", stacktrace=True, only=f"pid == {tid}")
 
     def read(self) -> list[Call]:
-        """The calls recorded since the last read."""
-        new = self.parser.feed(self.pipe.lines())
+        """The calls recorded since the last read; ``new_sleeps`` and ``new_wakes`` hold the
+        entries into sk_stream_wait_memory() on the socket and the wakeups of a followed
+        thread recorded since then."""
+        p = self.parser
+        new = p.feed(self.pipe.lines())
         self.calls += new
+        self.new_sleeps, p.sleeps = p.sleeps, []
+        self.new_wakes, p.wakes = p.wakes, []
         return new
 
     def close(self) -> None:

@@ -48,12 +48,18 @@ class TaskState:
 
     def asleep_in(self, function: str, *frames: str) -> bool:
         """Asleep in ``function``: by the stack where readable, else by wchan (which names the
-        innermost frame, e.g. wait_woken() under sk_stream_wait_memory() on recent kernels)."""
-        if self.state != "S":
+        innermost frame, e.g. wait_woken() under sk_stream_wait_memory() on recent kernels).
+
+        State S alone is not enough: a thread preempted between set_current_state() and
+        schedule() reads 'S' while it is still on the run queue, and since 5.16 the kernel
+        names no wchan for it (get_wchan() skips tasks on a run queue); see
+        :meth:`harness.sockets.writer.BlockingWriter.settled` for the check that also
+        holds where the kernel does name one."""
+        if self.state != "S" or not self.wchan:
             return False
         if self.stack:
             return function in self.stack
-        return self.wchan in (function, *frames, "")
+        return self.wchan in (function, *frames)
 
 
 def task_state(tid: int | None) -> TaskState:

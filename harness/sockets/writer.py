@@ -76,14 +76,26 @@ class BlockingWriter:
 
         ``since``: the context-switch count before a wakeup; the writer must have slept
         again after it (more switches) to count as settled.  None when it returned.
+
+        Asleep means the same state read twice with this thread blocked in between: a
+        writer preempted on its way to sleep (TASK_INTERRUPTIBLE set, schedule() not yet
+        reached; a SCHED_FIFO harness on its CPU preempts it there) reads 'S' in
+        sk_stream_wait_memory, but it finishes going to sleep as soon as this thread blocks,
+        and that is one voluntary switch more.  Taken for asleep, its sleep would later pass
+        for a wakeup by the ACK released meanwhile.
         """
         deadline = time.monotonic() + timeout
+        seen: TaskState | None = None
         while time.monotonic() < deadline:
             if self.done.is_set():
                 return None
             st = self.state()
             if st.asleep_in(WAIT_MEMORY, "wait_woken") and (since is None or st.voluntary > since):
-                return st
+                if seen is not None and seen.voluntary == st.voluntary:
+                    return st
+                seen = st
+            else:
+                seen = None
             self.done.wait(0.0002)  # block, so that the writer may run
         raise AssertionError(f"blocking writer neither slept for space nor returned within {timeout}s: {self.state()}")
 

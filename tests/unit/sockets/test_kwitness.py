@@ -65,6 +65,33 @@ def test_definitions_fetch_through_the_offsets():
              private=10, pid=11)
     ws = dict((n, d) for n, d, _ in definitions(o))["ws"]
     assert ws.startswith("p sk_stream_write_space q=+1(%di):s32") and "flags=+6(+3(%di)):u64" in ws
+    probes = dict((n, d) for n, d, _ in definitions(o))
+    assert probes["wm"].startswith("p sk_stream_wait_memory q=+1(%di):s32")
+
+
+WM = ("          python-184     [000] .....    30.001000: wm: (sk_stream_wait_memory+0x0/0x2c0) "
+      "q={q} b=42000 sport=46660 dport=58802 wseq=5000 nxt=1000 lowat=0")
+TW = """          python-119     [000] d.s3.    30.200000: tw: (try_to_wake_up+0x0/0x570) pid=184
+          python-119     [000] d.s3.    30.200010: <stack trace>
+ => kprobe_trace_func
+ => try_to_wake_up
+ => woken_wake_function
+ => __wake_up_common
+ => sock_def_readable
+ => tcp_data_queue"""
+
+
+def test_a_writers_sleeps_timeouts_and_wakeups():
+    """sk_stream_wait_memory() entries on the socket (with or without memory free: vm_wait)
+    and a followed thread's wakeups with the path that made them."""
+    p = CallParser(*PORTS)
+    calls = p.feed(lines("\n".join([WM.format(q=80152), WM.format(q=30000).replace("sport=46660", "sport=1"),
+                                    WM.format(q=30000), TW])))
+    assert calls == []
+    assert [(s.tid, s.wmem_queued, s.notsent, s.vm_wait) for s in p.sleeps] == [(184, 80152, 4000, False),
+                                                                               (184, 30000, 4000, True)]
+    assert len(p.wakes) == 1 and p.wakes[0].tid == 184
+    assert p.wakes[0].brief() == "tid 184 woken by woken_wake_function <- __wake_up_common <- sock_def_readable <- tcp_data_queue"
 
 
 def test_btf_rejects_what_is_not_btf():
