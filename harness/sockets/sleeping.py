@@ -50,12 +50,12 @@ class TaskState:
         """Asleep in ``function``: by the stack where readable, else by wchan (which names the
         innermost frame, e.g. wait_woken() under sk_stream_wait_memory() on recent kernels).
 
-        State S alone is not enough: a thread preempted between set_current_state() and
-        schedule() reads 'S' while it is still on the run queue, and since 5.16 the kernel
-        names no wchan for it (get_wchan() skips tasks on a run queue); see
-        :meth:`harness.sockets.writer.BlockingWriter.settled` for the check that also
-        holds where the kernel does name one."""
-        if self.state != "S" or not self.wchan:
+        An empty wchan is no evidence: 5.10 names none for a sleeping task (its x86
+        get_wchan() walks frame pointers, which ORC-unwound kernels do not keep), and since
+        5.16 none for a task still on a run queue.  State S alone is not enough either: a
+        thread preempted between set_current_state() and schedule() reads 'S' while it has not
+        slept yet; :meth:`harness.sockets.writer.BlockingWriter.settled` checks for that."""
+        if self.state != "S":
             return False
         if self.stack:
             return function in self.stack

@@ -15,8 +15,8 @@ def asleep(voluntary: int) -> TaskState:
 
 
 def preempted(voluntary: int) -> TaskState:
-    """TASK_INTERRUPTIBLE set, schedule() not reached: 'S', still on the run queue, and since
-    5.16 no wchan (get_wchan() skips tasks on a run queue)."""
+    """TASK_INTERRUPTIBLE set, schedule() not reached: 'S' and the stack of the sleep, still
+    on the run queue (since 5.16 no wchan); it sleeps, one voluntary switch more, once it runs."""
     return TaskState("S", "", voluntary, STACK)
 
 
@@ -33,9 +33,10 @@ def writer_reading(states: list[TaskState]) -> BlockingWriter:
     return w
 
 
-def test_asleep_needs_the_function_and_a_wchan():
+def test_asleep_needs_the_function_on_the_stack_or_as_wchan():
     assert asleep(3).asleep_in("sk_stream_wait_memory", "wait_woken")
-    assert not preempted(3).asleep_in("sk_stream_wait_memory", "wait_woken")
+    # 5.10 names no wchan for a sleeping task: the stack decides
+    assert TaskState("S", "", 3, STACK).asleep_in("sk_stream_wait_memory", "wait_woken")
     assert not TaskState("R", "", 3, STACK).asleep_in("sk_stream_wait_memory")
     assert not TaskState("S", "futex_wait_queue", 3, "[<0>] futex_wait_queue+0x60/0x90\n").asleep_in(
         "sk_stream_wait_memory", "wait_woken")
@@ -57,7 +58,13 @@ def test_settled_after_a_wakeup_needs_a_new_sleep():
     assert w.settled(1.0, since=1).voluntary == 2
 
 
-def test_settled_never_takes_a_preempted_writer():
-    w = writer_reading([preempted(1)])
+def test_settled_waits_for_a_preempted_writer_to_sleep():
+    """Read once on its way to sleep, then its sleep (one switch more): that one is taken."""
+    w = writer_reading([preempted(1), asleep(2), asleep(2)])
+    assert w.settled(1.0).voluntary == 2
+
+
+def test_settled_never_takes_another_sleep():
+    w = writer_reading([TaskState("S", "futex_wait_queue", 4, "[<0>] futex_wait_queue+0x60/0x90\n")])
     with pytest.raises(AssertionError, match="neither slept for space nor returned"):
         w.settled(0.05)
