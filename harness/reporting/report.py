@@ -13,7 +13,7 @@ import json
 import os
 import platform
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 SCHEMA = "epoll-semantics.report"
@@ -43,7 +43,8 @@ class Result:
     duration_s: float = 0.0
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # the fields as they are (no deep copy: the report is written from them at once)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
         if d["series"] is None:
             del d["series"]
         return d
