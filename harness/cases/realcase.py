@@ -208,7 +208,7 @@ class RealCase(Sending, BlockingSteps):
                 self.attributions.append(Attribution(None, None, False, None, None,
                                                      ("the witness saw no write-space wakeup",)))
             else:
-                self._attribute(wakes[0].acked, wakes[0].t)
+                self._attribute(wakes[0].acked, wakes[0].t, wakes[0].read_t)
         return woke
 
     def read(self, n: int) -> int:
@@ -229,10 +229,10 @@ class RealCase(Sending, BlockingSteps):
         return got
 
     # -- attribution and ground truth ------------------------------------------------------
-    def _attribute(self, acked: int, wake_t: float) -> Attribution:
+    def _attribute(self, acked: int, wake_t: float, read_t: float | None = None) -> Attribution:
         self.capture.drain()
         a = attribute(self.capture.acks(), acked, wake_t, self.samples if self.control.gated else (),
-                      self.control.margin)
+                      self.control.margin, read_t=read_t)
         self.attributions.append(a)
         self.timeline.add("note", f"EPOLLOUT attributed to ACK {a.waking_ack}: "
                           + ("confirmed" if a.ok else "; ".join(a.problems)))

@@ -78,12 +78,13 @@ def advancing(acks: Iterable[CapturedAck]) -> list[CapturedAck]:
 
 def attribute(acks: Sequence[CapturedAck], acked_at_wake: int, wake_t: float,
               samples: Sequence[AckSample] = (), window: float | None = None,
-              clock_slack: float = 0.002) -> Attribution:
+              clock_slack: float = 0.002, read_t: float | None = None) -> Attribution:
     """Name the ACK behind an EPOLLOUT observed at ``wake_t``.
 
     ``acked_at_wake`` is the cumulative ACK the sender's accounting reported at wake time
     (``tcp_info.bytes_acked``, which counts the SYN): the waking ACK is the first captured ACK
-    carrying it, and it must have reached the sender before the wake was observed.  With
+    carrying it, and it must have reached the sender before that accounting was read
+    (``read_t``, when it was read after the wake; ``wake_t`` if at once).  With
     per-ACK ``samples`` (gate modes) the rule is checked after that ACK and after the ACK
     before it: exact.  Without them (netem, natural) the read at wake time may trail the wake;
     ``window`` (tied to the configured delay) bounds where the other candidates may lie: the
@@ -97,9 +98,10 @@ def attribute(acks: Sequence[CapturedAck], acked_at_wake: int, wake_t: float,
         return Attribution(acked_at_wake, None, False, None, None,
                            (f"no captured ACK carries ack {acked_at_wake}, the cumulative ACK "
                             "the accounting reported at wake time",))
-    if captured.t > wake_t + clock_slack:
-        problems.append(f"ACK {acked_at_wake} was captured {1000 * (captured.t - wake_t):.3f} ms "
-                        "after the wake was observed")
+    seen_by = wake_t if read_t is None else read_t
+    if captured.t > seen_by + clock_slack:
+        problems.append(f"ACK {acked_at_wake} was captured {1000 * (captured.t - seen_by):.3f} ms "
+                        "after the accounting that reports it was read")
     candidates: tuple[int, ...] = ()
     if window is not None:
         candidates = tuple(a.ack for a in advancing(acks)

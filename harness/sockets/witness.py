@@ -27,8 +27,9 @@ from .sockinfo import Snapshot, snapshot
 
 @dataclass(frozen=True)
 class Wake:
-    t: float
-    acct: Snapshot
+    t: float         # when epoll_wait returned
+    acct: Snapshot   # the accounting read after it
+    read_t: float    # when that read was done: the thread can be preempted between the two
 
     @property
     def acked(self) -> int:
@@ -58,7 +59,8 @@ class WakeWitness:
             t = time.time()
             if any(fd == self._stop_r for fd, _ in events):
                 return
-            wake = Wake(t, snapshot(self.sock))
+            acct = snapshot(self.sock)
+            wake = Wake(t, acct, time.time())
             with self._cond:
                 self.wakes.append(wake)
                 self._cond.notify_all()

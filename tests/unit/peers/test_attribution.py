@@ -41,7 +41,17 @@ def test_an_ack_the_capture_never_saw_cannot_be_attributed():
 
 def test_an_ack_captured_after_the_wake_cannot_have_caused_it():
     a = attribute(ACKS, 4345, wake_t=9.990, window=0.004)
-    assert not a.ok and "after the wake" in a.problems[0]
+    assert not a.ok and "after the accounting that reports it was read" in a.problems[0]
+
+
+def test_the_accounting_read_late_after_the_wake_is_judged_by_its_own_time():
+    """The witness thread can be preempted between epoll_wait returning (10.0000) and its
+    accounting read (10.0035): the ACK that read reports came in between.  Judged by the
+    epoll return it would look captured after the wake; by the read's own time it is not.
+    An ACK captured after the read still cannot be the one it reports."""
+    a = attribute(ACKS, 4345, wake_t=10.000, window=0.004, read_t=10.0035)
+    assert a.ok and a.waking_ack == 4345
+    assert not attribute(ACKS, 4345, wake_t=9.990, window=0.004, read_t=9.995).ok
 
 
 def test_the_window_tied_to_the_delay_names_the_other_candidates():
