@@ -118,7 +118,8 @@ class Wake:
     frames: list[str] = field(default_factory=list)
 
     def brief(self) -> str:
-        path = [f for f in self.frames if f and not f.startswith(("try_to_wake_up", "kprobe", "trace"))]
+        # the probe's own frames: kprobe/ftrace handlers, an optimized probe's trampoline (an address)
+        path = [f for f in self.frames if f and not f.startswith(("try_to_wake_up", "kprobe", "trace", "ftrace", "0x"))]
         return f"tid {self.tid} woken by " + (" <- ".join(path[:8]) or "an unknown path")
 
 

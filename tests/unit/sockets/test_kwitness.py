@@ -75,6 +75,7 @@ TW = """          python-119     [000] d.s3.    30.200000: tw: (try_to_wake_up+0
           python-119     [000] d.s3.    30.200010: <stack trace>
  => kprobe_trace_func
  => try_to_wake_up
+ => 0xffffffffc04670da
  => woken_wake_function
  => __wake_up_common
  => sock_def_readable
