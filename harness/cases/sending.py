@@ -12,6 +12,7 @@ import errno
 import socket
 
 from harness.model import masks as M
+from harness.sockets.sockinfo import snapshot
 
 from .verdict import claim
 
@@ -27,8 +28,10 @@ class Sending:
         arms the write-space wakeup on both.
         """
         self.timeline.begin(f"send({n})")
+        data = b"w" * n
+        before = snapshot(self.sock)  # the queues the send() will find (the model's EAGAIN rule)
         try:
-            got = self.sock.send(b"w" * n, socket.MSG_DONTWAIT)
+            got = self.sock.send(data, socket.MSG_DONTWAIT)
         except BlockingIOError:
             got, result = -errno.EAGAIN, "eagain"
         else:
@@ -36,7 +39,7 @@ class Sending:
             self.accepted += got
         self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
         self.collect()
-        self.model.sent(result, self.snap())
+        self.model.sent(result, self.snap(), before)
         return result
 
     def fill(self, chunk: int = 65536) -> int:

@@ -236,17 +236,21 @@ class EpollModel(StateRules):
         return Prediction(M.visible(mask), why)
 
     # -- socket side ----------------------------------------------------------------------
-    def sent(self, result: str, acct) -> None:
+    def sent(self, result: str, acct, before=None) -> None:
         """A send() finished: 'full' (all accepted), 'short' (partial) or 'eagain'.
 
         tcp_sendmsg_locked() sets SOCK_NOSPACE at wait_for_space before returning a short
         count or -EAGAIN; with both send queues empty an EAGAIN also calls
-        sk_stream_write_space() directly (Linux 4.4).
+        sk_stream_write_space() directly (Linux 4.4).  ``before``: the accounting read just
+        before the send().  An EAGAIN adds nothing, but ACKs processed before the read after
+        it (a harness stalled in between) can have emptied the queues since: they were empty
+        at the EAGAIN only if they were empty before it too.
         """
         if result in ("short", "eagain", "blocked"):
             self.nospace = True
             self.history.append(f"send {result}: SOCK_NOSPACE set")
-        if result == "eagain" and self.rules.eagain_empty_wakes and acct.wmem_queued == 0:
+        empty = acct.wmem_queued == 0 and (before is None or before.wmem_queued == 0)
+        if result == "eagain" and self.rules.eagain_empty_wakes and empty:
             self.write_space(acct, "EAGAIN with empty queues")
 
     def acked(self, acct, freed: bool, calls: list[Call] | None = None, bound: AckBound | None = None) -> bool:

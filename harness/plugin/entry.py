@@ -12,4 +12,5 @@ pytest_plugins = [
     "harness.plugin.pytest_plugin",
     "harness.plugin.fixtures",
     "harness.plugin.fixtures_realpeer",
+    "harness.plugin.collector",
 ]

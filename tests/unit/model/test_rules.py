@@ -143,3 +143,17 @@ def test_wrong_observation_is_caught(tmp_path):
     bad = tl.first_divergence()
     assert bad is not None and bad.step == 1
     assert (bad.expected, bad.observed) == ("-", "OUT")
+
+
+def test_eagain_wakes_at_once_only_if_the_queues_were_empty_before_it():
+    """The 4.4 direct wakeup needs both send queues empty at the EAGAIN.  A read after the
+    send() that finds them empty proves nothing if the read before it did not: ACKs can have
+    emptied them in between (a stalled harness), and those are an ACK step of their own."""
+    stalled = et_model()
+    stalled.wait(Acct())
+    stalled.sent("eagain", Acct(wmem_queued=0), before=FULL)
+    assert stalled.nospace and stalled.wait(Acct(wmem_queued=0)).mask == 0
+    empty = et_model()
+    empty.wait(Acct())
+    empty.sent("eagain", Acct(wmem_queued=0), before=Acct(wmem_queued=0))
+    assert not empty.nospace and empty.wait(Acct(wmem_queued=0)).mask == M.OUT
