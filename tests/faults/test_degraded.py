@@ -93,9 +93,12 @@ def runs(pytestconfig):
             if mode == "not-root" and unreachable_by_others(sys.executable):
                 continue
             for strict in (False, True):
-                junit = base / f"{mode}-{'strict' if strict else 'plain'}.xml"
+                run = f"{mode}-{'strict' if strict else 'plain'}"
+                junit = base / f"{run}.xml"
+                # a captures directory of its own: the runs go side by side, and one made by a
+                # root run first would be closed to the unprivileged one
                 argv = [*wrap, sys.executable, "-B", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        f"--junitxml={junit}", f"--captures-dir={base}/captures", *SCENARIOS]
+                        f"--junitxml={junit}", f"--captures-dir={base}/captures-{run}", *SCENARIOS]
                 argv += ["--strict-skips"] if strict else ["tests/unit"]
                 env = dict(os.environ, EPS_PREFIX=prefixes[mode], HOME=str(base), EPS_STRICT="0")
                 procs[mode, strict] = (junit, subprocess.Popen(
