@@ -21,9 +21,6 @@ from harness.sockets.writer import BlockingWriter, waker_runs_first
 from .inside_ack import rt_unthrottled
 
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
-# s: how long a woken writer may take to sleep again; a guard against a hang, not a measure:
-# a harness slowed tenfold (a CPU quota, RT throttling) needs most of a second per read
-SETTLE_DEADLINE = 10.0
 
 
 class BlockingSteps:
@@ -57,7 +54,7 @@ class BlockingSteps:
     def _writer_slept(self, since: int | None = None) -> None:
         """Wait until the writer sleeps for space again (``since``: its voluntary switches
         when the wakeup came: it must have slept after it) or returned."""
-        task = self.writer.settled(SETTLE_DEADLINE, since=since)
+        task = self.writer.settled(STEP_DEADLINE, since=since)
         self.capture.drain()
         acct = self.snap()
         if task is None:
@@ -82,18 +79,9 @@ class BlockingSteps:
             if not gate.pump() and self._stalled_on_window():
                 continue
             alive = not self.writer.done.is_set()
-            before, prev = self.writer.state(), self.last
+            before = self.writer.state()
             woke = self.release()
             runnable = alive and self.writer.woke_since(before)
-            if alive and self.kernel_accepted(self.last) > self.kernel_accepted(prev):
-                # the accounting read after the ACK already holds what the woken writer added:
-                # it no longer describes the ACK, and the rule cannot be judged on it
-                self.timeline.check("the writer did not run before the accounting after the ACK was read",
-                                    True, False,
-                                    f"it accepted {self.kernel_accepted(self.last) - self.kernel_accepted(prev)} "
-                                    "bytes meanwhile although this thread ran SCHED_FIFO on its CPU: this thread "
-                                    "was stalled or RT-throttled (kernel.sched_rt_runtime_us, a cgroup's "
-                                    "cpu.rt_runtime_us)")
             if alive and self.inside is not None:
                 self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken", self.writer.tid)
                 if runnable and not woke and self.model.ack_outcome.allowed:
