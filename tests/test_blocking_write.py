@@ -23,7 +23,7 @@ inside the bound the accounting allows (harness.cases.inside_ack).
 
 import pytest
 
-from harness.cases.blocking import ack_blocked_writer, start_blocked_writer
+from harness.cases.blocking import ack_blocked_writer, blocked_writer
 from harness.cases.case import Case
 from harness.cases.claims import first_wakeup
 from harness.cases.inside_ack import InsideAck, rt_unthrottled
@@ -73,8 +73,7 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
     c.register(M.OUT)  # an ET waiter on the writer's own socket: same wait queue, same wakeup
     c.wait()
     wakes: list[int] = []
-    with rt_unthrottled(), waker_runs_first() as cpu:
-        w = start_blocked_writer(c, SEED_TOTAL, cpu)
+    with rt_unthrottled(), waker_runs_first() as cpu, blocked_writer(c, SEED_TOTAL, cpu) as w:
         accepted_before_block = c.last.outq
         c.timeline.add("note", f"writer asleep in sk_stream_wait_memory after {accepted_before_block} bytes")
 

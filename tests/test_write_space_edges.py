@@ -26,7 +26,7 @@ import socket
 
 import pytest
 
-from harness.cases.blocking import ack_blocked_writer, start_blocked_writer
+from harness.cases.blocking import ack_blocked_writer, blocked_writer
 from harness.cases.scenarios import record_masks
 from harness.cases.verdict import claim, settle
 from harness.model import masks as M
@@ -175,8 +175,7 @@ def test_notsent_lowat_blocking_writer(scripted, family, record, pytestconfig):
     c.set_notsent_lowat(LOWAT)
     c.wait("epoll_wait after setting TCP_NOTSENT_LOWAT")
     wakes: list[int] = []
-    with waker_runs_first() as cpu:
-        w = start_blocked_writer(c, LOWAT_TOTAL, cpu)
+    with waker_runs_first() as cpu, blocked_writer(c, LOWAT_TOTAL, cpu) as w:
         while True:
             c.conn.wait_until_sent(c.sent_end)
             if c.conn.acked >= c.conn.received_end:

@@ -8,6 +8,9 @@ right after the ACK was processed (see :mod:`harness.sockets.writer`: with
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from harness.sockets.writer import BlockingWriter
 
 
@@ -16,17 +19,20 @@ def accepted(acct) -> int:
     return acct.info.get("bytes_acked", 1) - 1 + acct.outq
 
 
-def start_blocked_writer(c, total: int, cpu: int) -> BlockingWriter:
+@contextmanager
+def blocked_writer(c, total: int, cpu: int) -> Iterator[BlockingWriter]:
     """Start one blocking send() of ``total`` bytes on the case's socket in a thread on
-    ``cpu``, wait until it sleeps for send space (or returned), and tell the model: a
-    writer going to sleep sets SOCK_NOSPACE."""
+    ``cpu`` (inside ``waker_runs_first()``: the writer runs behind it), wait until it sleeps
+    for send space (or returned), and tell the model: a writer going to sleep sets
+    SOCK_NOSPACE."""
     w = BlockingWriter(c.sock, total, cpu=cpu)
     c.timeline.begin(f"send({total}) in a thread")
     w.start()
-    w.settled()
-    c.conn.drain()
-    c.model.sent("blocked", c.snap())
-    return w
+    with w.behind_waker():
+        w.settled()
+        c.conn.drain()
+        c.model.sent("blocked", c.snap())
+        yield w
 
 
 def ack_blocked_writer(c, w: BlockingWriter, ack: int, why: str = "write-space wakeup") -> bool:

@@ -36,8 +36,11 @@ def claim_single_wakeup(case, mode: str, since: int, what: str) -> tuple[int, di
 
 def woke_at(entry: dict) -> bool:
     """Did a write-space wakeup happen at this ACK: required by the model (the accounting
-    after it, or a witnessed call inside it), or a transient one accepted inside the bound."""
-    return bool(entry.get("wakeup_required") or entry.get("transient"))
+    after it, or a witnessed call inside it), a transient one accepted inside the bound, or
+    one the rule allows on the accounting that ACK left when the woken writer ran before the
+    read after it (harness.cases.realblocking)."""
+    return bool(entry.get("wakeup_required") or entry.get("transient")
+                or (entry.get("writer_ran_first") and entry.get("wakeup_allowed")))
 
 
 def first_wakeup(series: list[dict], visible: bool = False) -> int | None:

@@ -49,9 +49,10 @@ def rt_unthrottled() -> Iterator[None]:
     The harness runs at SCHED_FIFO on the writer's CPU so that a woken writer waits until the
     harness has read the state of the wakeup (harness.sockets.writer.waker_runs_first).  A
     guest has one CPU and its Python is slow: the harness can stay busy for more than
-    sched_rt_runtime_us (950 ms per second) and be throttled, and the woken writer then runs
-    in the middle of a step.  The guest's kernel is the suite's own; a shared machine's
-    sysctls are never touched (there the case runs as it is).
+    sched_rt_runtime_us (950 ms per second) and be throttled, which stops the real-time
+    writer behind it too (harness.sockets.writer) but stalls the step for the rest of the
+    period while the peer's timers run.  The guest's kernel is the suite's own; a shared
+    machine's sysctls are never touched (there the case runs as it is).
     """
     if not in_suite_guest():
         yield

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 
 from harness.model import masks as M
+from harness.model.transient import held
 from harness.sockets.kprobes import TracingUnavailable
 from harness.sockets.sockinfo import Snapshot, inq, snapshot
 from harness.sockets.writer import BlockingWriter, waker_runs_first
@@ -21,6 +22,9 @@ from harness.sockets.writer import BlockingWriter, waker_runs_first
 from .inside_ack import rt_unthrottled
 
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
+# s: how long a woken writer may take to sleep again; a guard against a hang, not a measure:
+# RT throttling stops the writer with the harness for the rest of its period (up to a second)
+SETTLE_DEADLINE = 10.0
 
 
 class BlockingSteps:
@@ -50,11 +54,12 @@ class BlockingSteps:
         self._writer_slept()
         self.exits.enter_context(rt_unthrottled())
         assert self.exits.enter_context(waker_runs_first()) == cpu
+        self.exits.enter_context(self.writer.behind_waker())
 
     def _writer_slept(self, since: int | None = None) -> None:
         """Wait until the writer sleeps for space again (``since``: its voluntary switches
         when the wakeup came: it must have slept after it) or returned."""
-        task = self.writer.settled(STEP_DEADLINE, since=since)
+        task = self.writer.settled(SETTLE_DEADLINE, since=since)
         self.capture.drain()
         acct = self.snap()
         if task is None:
@@ -79,10 +84,13 @@ class BlockingSteps:
             if not gate.pump() and self._stalled_on_window():
                 continue
             alive = not self.writer.done.is_set()
-            before = self.writer.state()
+            before, prev = self.writer.state(), self.last
             woke = self.release()
             runnable = alive and self.writer.woke_since(before)
-            if alive and self.inside is not None:
+            ran = self.kernel_accepted(self.last) - self.kernel_accepted(prev) if alive and prev else 0
+            if ran > 0 and (self.inside is None or self.inside.witness is None):
+                self._judge_refilled(prev, ran, runnable)
+            elif alive and self.inside is not None:
                 self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken", self.writer.tid)
                 if runnable and not woke and self.model.ack_outcome.allowed:
                     self.model.transient_observed(True)  # inside the bound: the rule held inside the ACK
@@ -105,6 +113,30 @@ class BlockingSteps:
                 self.writer_wakes.append(self.samples[-1].ack)
                 self._attribute(s_acked(self.last), time.time())
                 self._writer_slept(since=before.voluntary)
+
+    def _judge_refilled(self, prev: Snapshot, ran: int, runnable: bool) -> None:
+        """The woken writer ran before the accounting after the ACK was read: judge the
+        wakeup on what that ACK can have left, not on the buffer the writer refilled.
+
+        The harness's priority keeps the writer from running before that read unless this
+        thread blocks (a GIL hand-over, a wait for a deferred softirq).  A kernel witness
+        reads the accounting inside the ACK itself; without one, the ACK's accounting is
+        bounded by the read before it: every skb's truesize covers at least its payload, so
+        wmem_queued after the ACK is at least the payload it left queued, the bytes accepted
+        before the ACK beyond the ACK number.  A wakeup that the rule cannot explain even
+        there fails; one it can is accepted as bounded.
+        """
+        ack = self.samples[-1].ack
+        floor = max(0, self.kernel_accepted(prev) - (ack - 1))
+        can = held(floor, self.last.sndbuf, 0, self.last.notsent_lowat)
+        self.timeline.add("note", f"the woken writer ran before the accounting was read: it accepted {ran} "
+                          f"bytes, so that read no longer describes ACK {ack}")
+        basis = (f"bounded, the writer ran first: wmem_queued after ACK {ack} >= {floor} (payload left "
+                 f"queued) of sndbuf {self.last.sndbuf}: {'the rule can hold' if can else 'the rule cannot hold'}")
+        self.timeline.check("blocked writer woken", runnable if can else False, runnable, basis)
+        self.series[-1].update(writer_ran_first=ran, wakeup_allowed=can, basis=basis, lowest_queued=floor)
+        if can:
+            self.samples[-1] = replace(self.samples[-1], writable=True)
 
     def _stalled_on_window(self) -> bool:
         """Nothing held, nothing in flight, data unsent: the receiver's window is closed.

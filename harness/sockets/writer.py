@@ -8,10 +8,18 @@ state right after the ACK was processed: a wakeup makes it runnable ('R') at onc
 has run it either went back to sleep (one more voluntary context switch) or returned.
 
 To make that a synchronous question, :func:`waker_runs_first` pins the harness thread to the
-writer's CPU at SCHED_FIFO: a woken (fair-class) writer becomes runnable but cannot run until
-the harness blocks, so the harness reads the accounting as it was at the wakeup.  Without
-it, the woken writer queues more data on the other CPU while the harness is still reading.
-The harness only blocks in waits with deadlines, so the real-time priority never spins.
+writer's CPU at SCHED_FIFO: a woken writer becomes runnable but cannot run until the harness
+blocks, so the harness reads the accounting as it was at the wakeup.  Without it, the woken
+writer queues more data on the other CPU while the harness is still reading.  The harness
+only blocks in waits with deadlines, so the real-time priority never spins.
+
+The writer itself runs at SCHED_FIFO one priority below (:meth:`BlockingWriter.behind_waker`).
+A fair-class writer would run whenever the harness cannot, and a real-time harness can be
+stopped without blocking: RT throttling (kernel.sched_rt_runtime_us, a cgroup's
+cpu.rt_runtime_us) takes the CPU from it for the rest of the period, and a fair-class writer
+woken by the ACK just released would refill its buffer before the harness reads the
+accounting that ACK left.  Throttling stops every real-time task of the group on that CPU,
+so a real-time writer waits too, and when the period ends the harness runs first.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ from netns import CleanupStack
 from .sleeping import TaskState, task_state
 
 WAIT_MEMORY = "sk_stream_wait_memory"
+WAKER_PRIORITY = 2   # SCHED_FIFO priority of the harness thread in waker_runs_first()
+WRITER_PRIORITY = 1  # and of a writer behind it: runs only when the harness blocks
 
 
 class BlockingWriter:
@@ -99,6 +109,22 @@ class BlockingWriter:
             self.done.wait(0.0002)  # block, so that the writer may run
         raise AssertionError(f"blocking writer neither slept for space nor returned within {timeout}s: {self.state()}")
 
+    @contextmanager
+    def behind_waker(self) -> Iterator[None]:
+        """Run the writer at SCHED_FIFO just below :func:`waker_runs_first`'s priority.
+
+        Needs CAP_SYS_NICE, like the harness's own priority; the fair class is restored on
+        exit (unless the thread has ended, which drops its policy with it).
+        """
+        os.sched_setscheduler(self.tid, os.SCHED_FIFO, os.sched_param(WRITER_PRIORITY))
+        try:
+            yield
+        finally:
+            try:
+                os.sched_setscheduler(self.tid, os.SCHED_OTHER, os.sched_param(0))
+            except ProcessLookupError:
+                pass
+
     def woke_since(self, before: TaskState) -> bool:
         """Did anything wake the writer since ``before`` was read?"""
         if self.done.is_set():
@@ -112,10 +138,11 @@ class BlockingWriter:
 
 @contextmanager
 def waker_runs_first() -> Iterator[int]:
-    """Pin the calling thread to one CPU at SCHED_FIFO priority 1; yields that CPU.
+    """Pin the calling thread to one CPU at SCHED_FIFO priority WAKER_PRIORITY; yields that CPU.
 
-    A writer started with ``BlockingWriter(cpu=...)`` on that CPU that an ACK wakes becomes
-    runnable but cannot run until the caller sleeps.  Needs CAP_SYS_NICE (the capability
+    A writer started with ``BlockingWriter(cpu=...)`` on that CPU (and put
+    :meth:`~BlockingWriter.behind_waker`) that an ACK wakes becomes runnable but cannot run
+    until the caller sleeps.  Needs CAP_SYS_NICE (the capability
     ``sched_fifo``); the original affinity and policy are restored on exit.
     """
     with CleanupStack() as stack:
@@ -124,6 +151,6 @@ def waker_runs_first() -> Iterator[int]:
         cpu = min(affinity)
         os.sched_setaffinity(0, {cpu})
         stack.defer(os.sched_setaffinity, 0, affinity)
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(WAKER_PRIORITY))
         stack.defer(os.sched_setscheduler, 0, policy, param)
         yield cpu
