@@ -174,14 +174,17 @@ def probe_nfqueue(ns) -> Capability:
 
 
 def probe_sched_fifo() -> Capability:
-    """Can a thread of ours run at SCHED_FIFO (needed to freeze a woken writer in place)?"""
+    """Can a thread of ours run at SCHED_FIFO, at the harness's priority (needed to freeze a
+    woken writer in place)?  RLIMIT_RTPRIO can allow a lower priority and not that one."""
     import threading
+
+    from harness.sockets.writer import WAKER_PRIORITY
 
     result: list[Capability] = []
 
     def attempt() -> None:
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(WAKER_PRIORITY))
         except OSError as exc:
             if not _has_cap(CAP_SYS_NICE):
                 why = _missing("CAP_SYS_NICE", "a SCHED_FIFO thread freezes a woken writer in place")
