@@ -19,6 +19,7 @@ from harness.sockets.kprobes import TracingUnavailable
 from harness.sockets.sockinfo import Snapshot, inq, snapshot
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
+from .blocking import accepted
 from .inside_ack import rt_unthrottled
 
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
@@ -32,7 +33,7 @@ class BlockingSteps:
 
     def kernel_accepted(self, acct: Snapshot) -> int:
         """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
-        return acct.info.get("bytes_acked", 1) - 1 + acct.outq
+        return accepted(acct)
 
     def start_writer(self, total: int) -> None:
         """A thread writes ``total`` bytes with blocking send(); wait until it blocks.

@@ -29,7 +29,12 @@ from .sockinfo import Snapshot, snapshot
 class Wake:
     t: float         # when epoll_wait returned
     acct: Snapshot   # the accounting read after it
-    read_t: float    # when that read was done: the thread can be preempted between the two
+
+    @property
+    def read_t(self) -> float:
+        """When that accounting was read (after SO_MEMINFO and TCP_INFO, which hold the ACK):
+        the thread can be preempted between epoll_wait and the read."""
+        return self.acct.t
 
     @property
     def acked(self) -> int:
@@ -59,8 +64,7 @@ class WakeWitness:
             t = time.time()
             if any(fd == self._stop_r for fd, _ in events):
                 return
-            acct = snapshot(self.sock)
-            wake = Wake(t, acct, time.time())
+            wake = Wake(t, snapshot(self.sock))
             with self._cond:
                 self.wakes.append(wake)
                 self._cond.notify_all()
