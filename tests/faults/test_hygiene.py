@@ -19,6 +19,9 @@ from harness.plugin.pytest_plugin import require
 from netns import die_with_parent, names
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Each test waits on its child run with deadlines of its own (up to 60 s): the limit per test
+# is above those, so that on a loaded machine the deadline that names what is late fires first.
+pytestmark = pytest.mark.timeout(120)
 
 HANGING_CASE = '''
 import threading
