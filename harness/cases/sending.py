@@ -21,11 +21,12 @@ class Sending:
     def collect(self) -> None:
         raise NotImplementedError
 
-    def send(self, n: int) -> str:
+    def send(self, n: int, collect: bool = True) -> str:
         """One non-blocking send of ``n`` bytes: returns 'full', 'short' or 'eagain'.
 
         tcp_sendmsg_locked() sets SOCK_NOSPACE before a short count or -EAGAIN: the model
-        arms the write-space wakeup on both.
+        arms the write-space wakeup on both.  ``collect=False`` leaves the packets it sent for
+        a later step to read (their timestamps are the kernel's, whenever they are read).
         """
         self.timeline.begin(f"send({n})")
         data = b"w" * n
@@ -38,15 +39,25 @@ class Sending:
             result = "full" if got == n else "short"
             self.accepted += got
         self.timeline.add("call", f"send({n}) = {got if got >= 0 else 'EAGAIN'}", result=result)
-        self.collect()
+        if collect:
+            self.collect()
         self.model.sent(result, self.snap(), before)
         return result
 
     def fill(self, chunk: int = 65536) -> int:
-        """send() until EAGAIN; returns the bytes accepted before it."""
+        """send() until EAGAIN; returns the bytes accepted before it.
+
+        The packets are read once, after the EAGAIN: decoding a capture is the slowest thing
+        a step does (tens of ms under TCG), and an ACK that arrives between the short write
+        and the next send() lets that send() succeed, so a slow harness would fill on while
+        the receiver, which never reads, closes its window: EAGAIN would then come from the
+        zero window and no ACK would ever free the space.  Between two sends there are only
+        the accounting reads the model needs.
+        """
         before = self.accepted
-        while self.send(chunk) != "eagain":
+        while self.send(chunk, collect=False) != "eagain":
             pass
+        self.collect()
         return self.accepted - before
 
     def run_out_of_space(self, how: str = "eagain") -> int:
