@@ -16,6 +16,9 @@ EPOLLOUT = "tests/test_epollout.py"
 WRITERS = "tests/test_writers.py"
 EDGES = "tests/test_write_space_edges.py"
 STATE = "tests/test_state.py"
+LOOPS = "tests/test_event_loops.py"      # the patterns event loops got wrong
+MANY = "tests/test_many_waiters.py"      # several waiters on one socket
+WAITQUEUE = "harness/model/waitqueue.py"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,41 @@ MUTANTS: tuple[Mutant, ...] = (
            "            if acct.inq >= max(1, acct.rcvlowat):\n",
            "            if acct.inq >= 1:\n",
            ("tests/test_readers.py",), "rcvlowat and ipv4"),
+    # -- the patterns event loops got wrong, several waiters ------------------------------------
+    Mutant("rdhup-cleared-after-one-report", "level-triggered epoll reports EPOLLRDHUP once, not until close", RULES,
+           "        return Prediction(M.visible(mask), why)\n",
+           "        told = getattr(self, '_rdhup_told', False)\n        self._rdhup_told = told or bool(mask & M.RDHUP)\n"
+           "        return Prediction(M.visible(mask & ~M.RDHUP if told else mask), why)\n",
+           (LOOPS,), "until-close and ipv4"),
+    Mutant("lt-epollout-once", "level-triggered epoll reports an armed EPOLLOUT once, not at every wait", RULES,
+           '            why = "level-triggered: reported while the mask is non-empty"\n',
+           '            why = "level-triggered: reported while the mask is non-empty"\n'
+           "            mask &= ~M.OUT if getattr(self, '_out_told', False) else ~0\n            self._out_told = True\n",
+           (LOOPS,), "left-armed and ipv4"),
+    Mutant("fin-reports-hup", "a peer FIN alone reports EPOLLHUP (RDHUP taken for a hang-up)", RULES,
+           'if (sk.rcv_shutdown and sk.send_shutdown) or state == "CLOSE":',
+           'if sk.rcv_shutdown or state == "CLOSE":',
+           (LOOPS,), "fin-on-full and ipv4"),
+    Mutant("mod-does-not-repoll", "EPOLL_CTL_MOD queues nothing although the new events are ready", RULES,
+           "        self.oneshot_disarmed = False\n        if self.poll(acct) & self._registered_events():\n",
+           "        self.oneshot_disarmed = False\n        if events is None and self.poll(acct) & self._registered_events():\n",
+           (LOOPS,), "rearm-while-writable and ipv4"),
+    Mutant("exclusive-wakes-all", "EPOLLEXCLUSIVE items do not stop the walk: every instance wakes", WAITQUEUE,
+           "        if item.exclusive and counts(item, key):\n            break\n",
+           "        pass\n",
+           (MANY,), "one_wakeup and instances-exclusive and ipv4"),
+    Mutant("epoll-wait-fifo", "threads in one instance wake first-asleep first (FIFO), not last-asleep first", WAITQUEUE,
+           "        woken.append(item.sleepers.pop())",
+           "        woken.append(item.sleepers.pop(0))",
+           (MANY,), "one_wakeup and threads-one-instance and ipv4"),
+    Mutant("lt-no-chain-wakeup", "a level-triggered report wakes no further thread of the instance", WAITQUEUE,
+           "        item.ready = not item.edge and still_ready\n",
+           "        item.ready = False\n",
+           (MANY,), "one_wakeup and threads-one-instance and ipv4"),
+    Mutant("pool-drops-exclusive", "the waiter pool registers the socket without EPOLLEXCLUSIVE", "harness/sockets/exclusive.py",
+           "            ep.register(self.sock.fileno(), self.events)\n",
+           "            ep.register(self.sock.fileno(), self.events & ~M.EXCLUSIVE)\n",
+           (MANY,), "one_wakeup and instances-exclusive and ipv4"),
     # -- the observation layer -----------------------------------------------------------------
     Mutant("stale-accounting", "each step reuses the accounting read at an earlier step", "harness/cases/case.py",
            "        s = snapshot(self.sock)\n        if self.notsent_lowat_sysctl",
