@@ -20,7 +20,7 @@ DEBS_BROWSER ?= chromium
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench kernels compare bench-kernels mutants container-check clean
+.PHONY: all setup test unit report bench kernels compare guide bench-kernels mutants container-check clean
 
 all: test
 
@@ -90,6 +90,11 @@ kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
 ## Put every report side by side: reports/compare.md and reports/compare.html.
 compare: $(STAMPS)/venv-compare
 	$(CLI) compare --out $(REPORTS)
+
+## What an event loop can rely on, claim by claim and kernel by kernel, from the same
+## reports: reports/guide.md, and compare.md/compare.html with the guide as a section.
+guide: $(STAMPS)/venv-compare
+	$(CLI) guide --out $(REPORTS)
 
 ## Boot-to-results time per kernel and in total, for the whole suite.
 bench-kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests

@@ -31,6 +31,8 @@ from .compare_view import (
     summary_table,
 )
 from .comparison import MISSING, Comparison, Row
+from .guide import build_guide
+from .guide_render import render_html as render_guide
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
@@ -247,6 +249,7 @@ def render_html(comparison: Comparison, with_plots: bool = True, out_dir: str | 
 <h1>epoll readiness across kernels</h1>
 <h2 id="what-changed">What changed</h2>{render_what_changed(comparison, out_dir)}
 <ul class="summary">{summary}</ul>
+<h2 id="guide">What an event loop can rely on</h2>{render_guide(build_guide(comparison))}
 <h2 id="kernels">Kernels</h2>{render_table(summary_table(comparison), "kernels")}
 <h2 id="findings">Findings</h2>{findings}
 <h2 id="results">Results</h2>{render_results(comparison)}
