@@ -79,10 +79,6 @@ def render_markdown(guide: Guide) -> str:
         out += [f"## {section}", ""]
         out += [f"- {line.claim.text} *{where(line, n)}*: {proof(line)}" for line in lines]
         out.append("")
-    if guide.left_out:
-        out += ["## Not proven by these reports", ""]
-        out += [f"- ({c.section}) {c.text}" for c in guide.left_out]
-        out.append("")
     return "\n".join(out)
 
 
