@@ -15,16 +15,12 @@ from harness.reporting import ReportError, load_comparison, write_comparison
 from harness.reporting.guide import build_guide
 from harness.reporting.guide_render import headline, render_markdown
 
-from .reports import EXIT_BAD_INPUT, EXIT_OK, PROG, compare_inputs
+from .reports import EXIT_BAD_INPUT, EXIT_OK, PROG, compare_inputs, configure_compare
 
 
 def configure_guide(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="*", metavar="FILE_OR_DIR",
-                        help="report JSON files or directories (default: reports/*.json and "
-                             "reports/kernels/*/report.json)")
-    parser.add_argument("--out", default="reports", metavar="DIR",
-                        help="directory to write guide.md, compare.md and compare.html into (default: reports)")
-    parser.add_argument("--no-plots", action="store_true", help="leave the plots out of compare.html")
+    """The same inputs and options as ``compare`` (it writes compare.md/.html too)."""
+    configure_compare(parser)
 
 
 def run_guide(args: argparse.Namespace) -> int:
