@@ -44,35 +44,42 @@ class Sending:
         self.model.sent(result, self.snap(), before)
         return result
 
-    def fill(self, chunk: int = 65536) -> int:
+    def fill(self, chunk: int = 65536, collect: bool = True) -> int:
         """send() until EAGAIN; returns the bytes accepted before it.
 
-        The packets are read once, after the EAGAIN: decoding a capture is the slowest thing
-        a step does (tens of ms under TCG), and an ACK that arrives between the short write
-        and the next send() lets that send() succeed, so a slow harness would fill on while
-        the receiver, which never reads, closes its window: EAGAIN would then come from the
-        zero window and no ACK would ever free the space.  Between two sends there are only
-        the accounting reads the model needs.
+        No packet is read between the sends: decoding a capture is the slowest thing a step
+        does (tens of ms under TCG), and an ACK that arrives between the short write and the
+        next send() lets that send() succeed, so a slow harness would fill on while the
+        receiver, which never reads, closes its window: EAGAIN would then come from the zero
+        window and no ACK would ever free the space.  Between two sends there are only the
+        accounting reads the model needs.  ``collect=False`` leaves the packets to the caller.
         """
         before = self.accepted
         while self.send(chunk, collect=False) != "eagain":
             pass
-        self.collect()
+        if collect:
+            self.collect()
         return self.accepted - before
 
     def run_out_of_space(self, how: str = "eagain") -> int:
         """Register, take the first EPOLLOUT, then run out of send space: fill until EAGAIN
         (``"eagain"``) or one write larger than the buffer (``"short"``); wait once while out
-        of space.  Returns the bytes the kernel accepted."""
+        of space.  Returns the bytes the kernel accepted.
+
+        The wait follows the last send() at once, on the accounting read after it: the packets
+        are read after the wait, so that no ACK the delay lets through meanwhile can make the
+        wait's expectation stale (the capture keeps their kernel timestamps).
+        """
         self.register()
         self.wait()
         if how == "eagain":
-            accepted = self.fill()
+            accepted = self.fill(collect=False)
         else:
-            claim(self.send(4 * self.last.sndbuf) == "short", "a write larger than the buffer is short",
-                  self.timeline)
+            claim(self.send(4 * self.last.sndbuf, collect=False) == "short",
+                  "a write larger than the buffer is short", self.timeline)
             accepted = self.accepted
         self.wait("epoll_wait while out of space")
+        self.collect()
         return accepted
 
     def out_reports(self, since_step: int = 0) -> list[tuple[int, str]]:
