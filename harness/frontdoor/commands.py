@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from . import diffing as df
 from . import guide as gd
 from . import reports as rp
 from . import running as rn
@@ -33,6 +34,8 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                "under QEMU, then compare", rn.configure_kernels, rn.run_kernels),
     Subcommand("compare", "compare report JSON files across kernels into compare.md/.html",
                rp.configure_compare, rp.run_compare),
+    Subcommand("diff", "what changes if you move from kernel A to kernel B, in one screen: rules, "
+               "differences by cause, what no cause explains", df.configure_diff, df.run_diff),
     Subcommand("guide", "what an event loop can rely on, claim by claim and kernel by kernel: "
                "reports/guide.md and a section of compare.html", gd.configure_guide, gd.run_guide),
     Subcommand("summary", "one screen of a report: a line per scenario, failures first",

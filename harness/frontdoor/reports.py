@@ -201,6 +201,9 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
                         help="directory to write compare.md and compare.html into (default: reports)")
     parser.add_argument("--no-plots", action="store_true",
                         help="leave the EPOLLOUT series plots out of compare.html")
+    parser.add_argument("--json", action="store_true",
+                        help="print every difference of neighbouring kernels as data instead "
+                             "(schema/differences-v1.json); writes nothing")
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -213,6 +216,13 @@ def run_compare(args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"{PROG} compare: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.json:
+        import json
+
+        from harness.reporting.kernel_diff import document, neighbour_diffs
+
+        print(json.dumps(document(neighbour_diffs(comparison)), indent=1))
+        return EXIT_OK
     try:
         written = write_comparison(comparison, args.out, plots=not args.no_plots)
     except OSError as exc:

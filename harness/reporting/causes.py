@@ -1,157 +1,144 @@
-"""What changed between kernels, grouped by cause: the lines at the top of the comparison.
+"""What changed between kernels, and why: every difference of a pair of kernels with its causes.
 
-A differing row is attributed to the first cause that explains it, meaning every pair of
-kernels on which the cause agrees also agree on the row (same verdict, same values of the
-facts that differ).  The causes tried, in order:
+The unit is a pair of kernels (``pair_differences``): for each result both ran, each fact
+whose values differ (and the verdict, when it differs) is one ``Difference``.  Its causes
+are exactly the mechanisms (``mechanisms``) that reach that fact and whose value differs
+between the two kernels; none is "unattributed", a finding to investigate, never guessed.
+The causes of a pair read only the two kernels' own reports, so a pair's attribution is the
+same whether it is compared alone or among other kernels.
 
-* an accounting constant the ``accounting`` scenarios measured on each kernel (the skb head
-  truesize, changed by "net: add dedicated kmem_cache for typical/small skb->head",
-  bf9f1baa279f, v6.3; the SO_SNDBUF factor; the starting sndbuf);
-* a rule change the model applies on some kernels and not on others (its commit and the
-  kernels that carry it come from the reports' ``rules.changes``).
-
-A row with a finding (a wakeup no rule predicts) is a finding, whatever else differs.  A row
-whose facts were all recorded with the natural skb layout is "timing-dependent": its values
-follow the RTT each run measured (recorded in ``conditions``), so no kernel cause is claimed
-for it, and it is listed apart, as no difference of the kernels.  A row no cause explains
-is "unattributed": listed as such, never guessed.
+The whole comparison (``what_changed``, the lines at the top of compare.md/.html) is the
+differences of neighbouring kernels (each kernel and the nearest one to its left that ran
+the result), grouped by cause.  A row with a finding (a wakeup no rule predicts) is a
+finding, whatever else differs.  A row whose facts were recorded with the natural skb layout
+on both kernels is "timing-dependent": its values follow the RTT each run measured, so no
+kernel cause is claimed for it, and it is listed apart, as no difference of the kernels.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .comparison import Comparison, Row
-
-ACCOUNTING_TOPIC = "accounting"
-
-# Constants in the order they are tried, with what is known of their history.  Derived
-# facts (wmem_queued_per_mss is the truesize plus the MSS) are left out: they would only
-# repeat the constant they come from.
-CONSTANTS: dict[str, str] = {
-    "skb_head_truesize": "skb head truesize; bf9f1baa279f (v6.3) gave small heads their own "
-                         "kmem_cache",
-    "sndbuf_factor": "SO_SNDBUF doubling (sk_setsockopt)",
-    "fresh_sndbuf": "a new socket's sndbuf (tcp_wmem[1])",
-    "established_sndbuf": "the sndbuf tcp_sndbuf_expand() gives an established socket",
-}
-
+from .comparison import Cell, Comparison, Row
+from .mechanisms import Applied, differing, reaching
 
 NO_DIFFERENCE = ("No difference: every kernel that ran a case agrees on its verdict and on every "
                  "fact recorded under pinned conditions.")
 TIMING = ("timing-dependent", "not a difference of the kernels: recorded with the natural skb "
                                "layout, these values follow the RTT and pacing rate each run measured "
                                "(each case's conditions)")
+UNATTRIBUTED = ("unattributed", "no mechanism that reaches these facts differs between the kernels: "
+                                "a finding to investigate")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One fact of one result that differs between two kernels, with what explains it."""
+
+    key: str
+    fact: str                 # a fact's name, or "verdict"
+    before: Any               # on the older kernel (the pair's first)
+    after: Any
+    causes: tuple[Applied, ...]
+    mode: str = ""
+    timing: bool = False      # recorded with the natural layout on both: not a kernel difference
+
+    def as_json(self, before: str, after: str) -> dict[str, Any]:
+        return {"key": self.key, "fact": self.fact, "kernel": {"before": before, "after": after},
+                "before": self.before, "after": self.after, "timing_dependent": self.timing,
+                "cause": [{"name": c.mechanism.name, "what": c.mechanism.what, "commit": c.mechanism.commit,
+                           "release": c.mechanism.release, "before": c.before, "after": c.after}
+                          for c in self.causes]}
 
 
 @dataclass(frozen=True)
 class Cause:
     """One line of "What changed": a cause, its kernels and values, the rows it explains."""
 
-    kind: str                 # accounting constant | rule change | finding | timing-dependent | unattributed
+    kind: str                 # mechanism | finding | timing-dependent | unattributed
     title: str
     values: tuple[tuple[str, str], ...]  # (kernel title, value) per kernel
     keys: tuple[str, ...]
-    also: tuple[str, ...] = ()           # other causes that split the kernels the same way
+    also: tuple[str, ...] = ()
 
 
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def constants(comparison: Comparison) -> dict[str, dict[str, Any]]:
-    """{constant: {kernel id: value}} from the accounting rows (first family that has it)."""
-    out: dict[str, dict[str, Any]] = {}
-    for row in comparison.rows:
-        if row.topic != ACCOUNTING_TOPIC:
-            continue
-        for kid, cell in row.cells.items():
-            if cell is None or not cell.ran:
-                continue
-            for name in CONSTANTS:
-                if name in cell.facts:
-                    out.setdefault(name, {}).setdefault(kid, cell.facts[name])
+def _ran(cell: Cell | None) -> bool:
+    return cell is not None and cell.ran
+
+
+def row_differences(row: Row, a: Cell, b: Cell, applied: list[Applied]) -> list[Difference]:
+    """The facts (and verdict) of one row that differ between cells ``a`` and ``b``."""
+    timing = bool(a.conditions.get("timing_dependent")) and bool(b.conditions.get("timing_dependent"))
+    out = []
+    if a.verdict != b.verdict:
+        out.append(Difference(row.key, "verdict", a.verdict, b.verdict, reaching(applied, "verdict"), row.mode))
+    for name in list(a.facts) + [n for n in b.facts if n not in a.facts]:
+        va, vb = a.facts.get(name), b.facts.get(name)
+        if _dump(va) != _dump(vb):
+            out.append(Difference(row.key, name, va, vb, () if timing else reaching(applied, name),
+                                  row.mode, timing))
     return out
 
 
-def rule_changes(comparison: Comparison) -> list[tuple[str, dict[str, Any]]]:
-    """(label, {kernel id: applies}) for each rule change that some kernels carry and some not."""
-    found: dict[str, dict[str, Any]] = {}
-    for k in comparison.kernels:
-        for change in k.rules.get("changes") or []:
-            if not isinstance(change, Mapping) or not change.get("title"):
-                continue
-            commit = change.get("commit")
-            label = f"{change['title']}" + (f" ({commit})" if commit else "") + \
-                (f", since {change['since']}" if change.get("since") else "")
-            found.setdefault(label, {})[k.id] = bool(change.get("applies"))
-    return [(label, applies) for label, applies in found.items() if len(set(applies.values())) > 1]
+def pair_differences(comparison: Comparison, a: str, b: str) -> list[Difference]:
+    """Every difference between kernels ``a`` (before) and ``b`` (after), rows in order."""
+    applied = differing(comparison, a, b)
+    out = []
+    for row in comparison.rows:
+        ca, cb = row.cells.get(a), row.cells.get(b)
+        if _ran(ca) and _ran(cb):
+            out += row_differences(row, ca, cb, applied)
+    return out
 
 
-def _signature(row: Row, kid: str) -> str:
-    cell = row.cells[kid]
-    return _dump([cell.verdict] + [cell.facts.get(f) for f in sorted(row.differing_facts)])
-
-
-def explains(row: Row, values: Mapping[str, Any]) -> bool:
-    """Kernels with the same value of the cause agree on the row (and every kernel that ran
-    the row has a value)."""
-    ran = [kid for kid, c in row.cells.items() if c is not None and c.ran]
-    if any(kid not in values for kid in ran):
-        return False
-    by_value: dict[str, str] = {}
-    for kid in ran:
-        sig = _signature(row, kid)
-        if by_value.setdefault(_dump(values[kid]), sig) != sig:
-            return False
-    return True
+def neighbours(comparison: Comparison, row: Row) -> list[tuple[str, str]]:
+    """(left, right) kernel ids: each kernel that ran the row and the nearest one to its left that did."""
+    ran = [k.id for k in comparison.kernels if _ran(row.cells.get(k.id))]
+    return list(zip(ran, ran[1:]))
 
 
 def what_changed(comparison: Comparison) -> list[Cause]:
     """The causes of the differing rows, most rows first; unexplained ones last."""
     titles = {k.id: k.title for k in comparison.kernels}
-    consts = constants(comparison)
-    candidates: list[tuple[str, str, dict[str, Any]]] = [
-        ("accounting constant", f"{name}: {CONSTANTS[name]}", values)
-        for name, values in consts.items() if len({_dump(v) for v in values.values()}) > 1
-    ]
-    candidates += [("rule change", label, {k: "carries it" if a else "does not"
-                                            for k, a in applies.items()})
-                   for label, applies in rule_changes(comparison)]
+    applied_by_pair: dict[tuple[str, str], list[Applied]] = {}
     groups: dict[tuple[str, str], list[str]] = {}
-    group_values: dict[tuple[str, str], dict[str, Any]] = {}
-    also: dict[tuple[str, str], set[str]] = {}
+    values: dict[tuple[str, str], dict[str, str]] = {}
     for row in comparison.rows:
         finding = _finding(row)
-        if finding is None and not row.differs and not row.timing_differs:
-            continue
         if finding is not None:
             ident = ("finding", f"{row.scenario}: {finding}")
             groups.setdefault(ident, []).append(row.key)
-            group_values.setdefault(ident, {kid: "finding" if c is not None and c.finding else
-                                            ("\u2014" if c is None else c.verdict)
-                                            for kid, c in row.cells.items()})
+            values.setdefault(ident, {kid: "finding" if c is not None and c.finding else
+                                      ("\u2014" if c is None else c.verdict) for kid, c in row.cells.items()})
             continue
-        fits = [] if row.timing_differs else [c for c in candidates if explains(row, c[2])]
-        if row.timing_differs:
-            ident = TIMING
-        elif fits:
-            kind, title, values = fits[0]
-            ident = (kind, title)
-            group_values[ident] = values
-            also.setdefault(ident, set()).update(t for _, t, _ in fits[1:])
-        else:
-            ident = ("unattributed", "no measured constant or rule change explains these")
-        groups.setdefault(ident, []).append(row.key)
-    order = {"accounting constant": 0, "rule change": 1, "finding": 2, "timing-dependent": 3, "unattributed": 4}
-    causes = []
-    for (kind, title), keys in groups.items():
-        values = group_values.get((kind, title), {})
-        causes.append(Cause(kind, title, tuple((titles[k], _short(values[k])) for k in titles if k in values),
-                            tuple(keys), tuple(sorted(also.get((kind, title), ())))))
+        idents: list[tuple[str, str]] = []
+        for a, b in neighbours(comparison, row):
+            applied = applied_by_pair.setdefault((a, b), differing(comparison, a, b))
+            for d in row_differences(row, row.cells[a], row.cells[b], applied):
+                if d.timing:
+                    ident = TIMING
+                elif not d.causes:
+                    ident = UNATTRIBUTED
+                else:
+                    for c in d.causes:
+                        ident = ("mechanism", c.mechanism.what + (f" ({c.mechanism.origin})"
+                                                                  if c.mechanism.origin else ""))
+                        values.setdefault(ident, {})[a] = _short(c.before)
+                        values[ident][b] = _short(c.after)
+                        idents.append(ident)
+                    continue
+                idents.append(ident)
+        for ident in dict.fromkeys(idents):
+            groups.setdefault(ident, []).append(row.key)
+    order = {"mechanism": 0, "finding": 1, "timing-dependent": 2, "unattributed": 3}
+    causes = [Cause(kind, title, tuple((titles[k], v) for k, v in values.get((kind, title), {}).items()),
+                    tuple(keys)) for (kind, title), keys in groups.items()]
     causes.sort(key=lambda c: (order[c.kind], -len(c.keys), c.title))
     return causes
 
@@ -172,8 +159,6 @@ def cause_sentence(cause: Cause) -> str:
     if values:
         text += f" [{values}]"
     text += f"; explains {len(cause.keys)} case(s)"
-    if cause.also:
-        text += "; also consistent with: " + "; ".join(cause.also)
     return text
 
 

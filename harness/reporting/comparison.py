@@ -55,6 +55,7 @@ class Kernel:
     rules: Mapping[str, Any]
     counts: Mapping[str, int]
     package_version: str | None = None
+    path: str = ""  # the source as given (source is its file name only)
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
                 rules=_mapping(data.get("rules")),
                 counts=_count_verdicts(results),
                 package_version=package,
+                path=str(source),
             )
         )
         cells: dict[str, tuple[Mapping[str, Any], Cell]] = {}

@@ -1,64 +1,106 @@
-""""What changed": differences grouped by the cause that explains them."""
+""""What changed": each differing fact explained by exactly the causes that reach it and differ."""
 
 from __future__ import annotations
+
+import itertools
 
 from compare_samples import make_report, result
 
 from harness.reporting import build_comparison
-from harness.reporting.causes import explains, what_changed
+from harness.reporting.causes import pair_differences, what_changed
 from harness.reporting.compare_md import render_markdown
+from harness.reporting.mechanisms import MECHANISMS
 
 TRUESIZE = "accounting/skb-head-truesize[ipv4]"
 WAKE = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain]"
 WAKE_LT = "epollout/out-of-space-then-acks[LT-cubic-ipv4-fill-until-eagain]"
 NATURAL = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain-natural-layout]"
 ODD = "epollout/small-write-then-acks[ET-cubic-ipv4]"
+CONNECT = "connect/connect-never-answered[ET-ipv4]"
+PRESSURE = "write_space_edges/memory-pressure-on-an-empty-socket[ET-ipv4]"
+
+# (release, version, truesize, waking ack, natural ack, odd fact, linear timeouts, syns, pressure bytes)
+MATRIX = (("5.10.0", [5, 10, 0], 1280, 7001, 17001, 0, None, 2, 4096),
+          ("6.1.0", [6, 1, 0], 1280, 7001, 18001, 0, None, 2, 4096),
+          ("6.12.0", [6, 12, 0], 896, 9001, 19001, 0, 4, 3, 2048),
+          ("7.0.0", [7, 0, 0], 896, 9001, 21001, 1, 4, 3, 2048))
 
 
-def kernels(*specs):
-    """(release, version, truesize, waking ack, natural ack, odd fact) per kernel."""
-    reports = []
-    for release, version, truesize, wake, natural, odd in specs:
-        results = [
-            result(TRUESIZE, facts={"skb_head_truesize": truesize}),
-            result(WAKE, facts={"waking_ack": wake}),
-            result(WAKE_LT, facts={"waking_ack": wake}),
-            result(NATURAL, facts={"waking_ack": natural},
-                   conditions={"layout": "natural", "timing_dependent": True, "rtt_us": 90}),
-            result(ODD, facts={"et_epollout_from_acks": odd}),
-        ]
-        reports.append((release, make_report(release, version, "guest", results,
-                                             kernel={"release": release, "version": version,
-                                                     "machine": "x86_64",
-                                                     "package_version": release + "-1"})))
-    return build_comparison(reports)
+def report(release, version, truesize, wake, natural, odd, linear, syns, pressure):
+    results = [
+        result(TRUESIZE, facts={"skb_head_truesize": truesize}),
+        result(WAKE, facts={"waking_ack": wake, "bytes_before_eagain": wake * 3}),
+        result(WAKE_LT, facts={"waking_ack": wake}),
+        result(NATURAL, facts={"waking_ack": natural},
+               conditions={"layout": "natural", "timing_dependent": True, "rtt_us": 90}),
+        result(ODD, facts={"et_epollout_from_acks": odd, "masks": ["OUT"]}),
+        result(CONNECT, facts={"tcp_syn_linear_timeouts": linear, "syns_sent": syns}),
+        result(PRESSURE, facts={"empty_socket_under_pressure": f"forced progress: {pressure} bytes queued",
+                                "epollout_reports": pressure // 2048}),
+    ]
+    return (release, make_report(release, version, "guest", results,
+                                 kernel={"release": release, "version": version, "machine": "x86_64",
+                                         "package_version": release + "-1"}))
 
 
-def test_truesize_explains_the_waking_ack_and_the_rest_is_sorted_by_cause():
-    comparison = kernels(("6.1.0", [6, 1, 0], 1280, 7001, 18001, 0),
-                         ("6.12.0", [6, 12, 0], 896, 8001, 19001, 0),
-                         ("7.0.0", [7, 0, 0], 896, 8001, 21001, 1))
-    causes = {c.kind: c for c in what_changed(comparison)}
-    constant = causes["accounting constant"]
-    assert constant.title.startswith("skb_head_truesize") and "bf9f1baa279f" in constant.title
-    assert set(constant.keys) == {TRUESIZE, WAKE, WAKE_LT}
-    assert constant.values == (("6.1.0 [6.1.0-1] (guest)", "1280"), ("6.12.0 [6.12.0-1] (guest)", "896"),
-                               ("7.0.0 [7.0.0-1] (guest)", "896"))
-    # 6.12 and 7 share the truesize but not the natural layout's ACK: timing, not the kernel.
-    assert causes["timing-dependent"].keys == (NATURAL,)
-    assert causes["unattributed"].keys == (ODD,)
-    text = render_markdown(comparison)
+def comparison(specs=MATRIX):
+    return build_comparison([report(*s) for s in specs])
+
+
+def attribution(comp, a, b):
+    return {(d.key, d.fact): (d.before, d.after, sorted(c.mechanism.name for c in d.causes), d.timing)
+            for d in pair_differences(comp, a, b)}
+
+
+def test_each_fact_gets_only_the_causes_that_reach_it():
+    comp = comparison(MATRIX[1:3])
+    got = attribution(comp, "k0", "k1")
+    assert got[(WAKE, "waking_ack")] == (7001, 9001, ["truesize"], False)
+    assert got[(WAKE, "bytes_before_eagain")][2] == ["truesize"]
+    # truesize differs too, but a SYN count is out of its reach
+    assert got[(CONNECT, "syns_sent")] == (2, 3, ["syn-linear-timeouts"], False)
+    assert got[(PRESSURE, "empty_socket_under_pressure")][2] == ["forced-progress"]
+    # in the same row, a wmem-based fact is truesize's: the forced progress reaches only its own facts
+    assert got[(PRESSURE, "epollout_reports")][2] == ["truesize"]
+    assert got[(NATURAL, "waking_ack")][3] is True and got[(NATURAL, "waking_ack")][2] == []
+
+
+def test_a_cause_equal_on_both_kernels_explains_nothing():
+    """6.12 -> 7: truesize, linear timeouts and the forced progress agree; what differs is unattributed."""
+    comp = comparison(MATRIX[2:])
+    got = attribution(comp, "k0", "k1")
+    assert got[(ODD, "et_epollout_from_acks")] == (0, 1, [], False)
+    assert all(not causes for _, _, causes, _ in got.values())
+
+
+def test_every_pair_alone_and_within_the_whole_set_gets_the_same_causes():
+    whole = comparison()
+    ids = {k.release: k.id for k in whole.kernels}
+    for a, b in itertools.combinations(MATRIX, 2):
+        alone = comparison((a, b))
+        assert attribution(alone, "k0", "k1") == attribution(whole, ids[a[0]], ids[b[0]]), (a[0], b[0])
+
+
+def test_every_mechanism_declares_what_it_reaches():
+    for m in MECHANISMS:
+        assert m.reaches and m.fact in m.reaches, m.name
+    truesize = next(m for m in MECHANISMS if m.name == "truesize")
+    assert "syns_sent" not in truesize.reaches and "waking_ack" in truesize.reaches
+
+
+def test_what_changed_groups_neighbouring_pairs_by_cause():
+    comp = comparison()
+    causes = {c.title.split(" (")[0]: c for c in what_changed(comp)}
+    assert set(causes["skb head truesize"].keys) == {TRUESIZE, WAKE, WAKE_LT, PRESSURE}
+    assert causes["skb head truesize"].values == (("6.1.0 [6.1.0-1] (guest)", "1280"),
+                                                  ("6.12.0 [6.12.0-1] (guest)", "896"))
+    assert CONNECT in causes["tcp_syn_linear_timeouts"].keys
+    assert CONNECT not in causes["skb head truesize"].keys
+    by_kind = {c.kind: c for c in what_changed(comp)}
+    assert by_kind["timing-dependent"].keys == (NATURAL,)
+    assert by_kind["unattributed"].keys == (ODD,)
+    text = render_markdown(comp)
     assert text.index("## What changed") < text.index("## Kernels")
-    assert "explains 3 case(s)" in text and "6.1.0 [6.1.0-1] (guest) = 1280" in text
-
-
-def test_a_cause_that_splits_kernels_differently_explains_nothing():
-    comparison = kernels(("6.1.0", [6, 1, 0], 1280, 7001, 1, 0),
-                         ("6.12.0", [6, 12, 0], 1280, 8001, 1, 0))
-    row = next(r for r in comparison.rows if r.key == WAKE)
-    assert not explains(row, {"k0": 1280, "k1": 1280})
-    assert explains(row, {"k0": "a", "k1": "b"})
-    assert [c.kind for c in what_changed(comparison)] == ["unattributed"]
 
 
 def test_a_finding_is_listed_even_on_one_kernel_only():
@@ -66,10 +108,10 @@ def test_a_finding_is_listed_even_on_one_kernel_only():
                make_report("6.12.0", [6, 12, 0], results=[
                    result(WAKE, finding="writer woken where no rule predicts it",
                           timeline="reports/captures/x.timeline.txt", capture="reports/captures/x.pcap")])]
-    comparison = build_comparison([("a", reports[0]), ("b", reports[1])])
-    (cause,) = what_changed(comparison)
+    comp = build_comparison([("a", reports[0]), ("b", reports[1])])
+    (cause,) = what_changed(comp)
     assert cause.kind == "finding" and cause.keys == (WAKE,)
-    text = render_markdown(comparison)
+    text = render_markdown(comp)
     assert "x.timeline.txt" in text and "x.pcap" in text
 
 

@@ -1,0 +1,87 @@
+"""What each fact of a report means, and how a change of it reads as a change of readiness.
+
+``MEANINGS`` is what ``epoll-semantics explain --fact NAME`` prints; ``change_words`` turns a
+fact that differs between two kernels into one line a person reads ("ET EPOLLOUT after
+EAGAIN arrives at ACK 9001 instead of 7001"), the kernel diff's lines.  A fact without words
+of its own reads as "NAME: AFTER instead of BEFORE".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# name: (what it means, the readiness line of a change: {before} and {after} filled in)
+FACTS: dict[str, tuple[str, str]] = {
+    "waking_ack": ("the relative ACK (packetdrill numbering: first data byte is 1) after which the "
+                   "waiter was first told the socket is writable",
+                   "{mode}EPOLLOUT after EAGAIN arrives at ACK {after} instead of {before}"),
+    "attributed_ack": ("the ACK the capture attributes the first EPOLLOUT to, with a real peer",
+                       "the EPOLLOUT is attributed to ACK {after} instead of {before}"),
+    "first_epollout_ack": ("the first ACK after which epoll reports EPOLLOUT to a second waiter while "
+                           "a writer blocks", "EPOLLOUT beside a blocked writer first shows at ACK "
+                                              "{after} instead of {before}"),
+    "boundary_ack": ("the ACK at which the socket crosses the writability boundary",
+                     "the writability boundary is crossed at ACK {after} instead of {before}"),
+    "bytes_before_eagain": ("bytes send() accepted before the first EAGAIN",
+                            "{after} bytes are accepted before EAGAIN instead of {before}"),
+    "bytes_accepted": ("bytes the writer handed the kernel in the case",
+                       "{after} bytes are accepted instead of {before}"),
+    "bytes_written": ("bytes written before the case's waits", "{after} bytes are written instead of {before}"),
+    "bytes_before_block": ("bytes a blocking send() took before it slept",
+                           "a blocking writer sleeps after {after} bytes instead of {before}"),
+    "bytes_accepted_before_first_sleep": ("bytes a blocking writer handed the kernel before it first slept",
+                                          "a blocking writer first sleeps after {after} bytes instead of {before}"),
+    "wmem_queued_at_wake": ("sk_wmem_queued (bytes charged to the send queue) at the wakeup",
+                            "{after} bytes are queued at the wakeup instead of {before}"),
+    "sndbuf_at_wake": ("sk_sndbuf at the wakeup", "the send buffer is {after} bytes at the wakeup instead of {before}"),
+    "wmem_queued_at_boundary": ("sk_wmem_queued where the writability boundary is crossed",
+                                "{after} bytes are queued at the boundary instead of {before}"),
+    "sndbuf_at_boundary": ("sk_sndbuf where the writability boundary is crossed",
+                           "the send buffer is {after} bytes at the boundary instead of {before}"),
+    "freed_per_ack": ("bytes of sk_wmem_queued each ACK frees", "an ACK frees {after} bytes instead of {before}"),
+    "wmem_queued_per_mss": ("sk_wmem_queued charged for one MSS-sized skb (truesize + MSS)",
+                            "one MSS-sized skb charges {after} bytes instead of {before}"),
+    "skb_head_truesize": ("the truesize of an skb head with no payload (accounting scenarios)",
+                          "an skb head costs {after} bytes of send buffer instead of {before}"),
+    "acks_under_limit_before_wake": ("ACKs that brought the socket under its limit before the wakeup",
+                                     "{after} ACKs pass under the limit before the wakeup instead of {before}"),
+    "syns_sent": ("SYNs an unanswered connect() sent before it gave up",
+                  "an unanswered connect sends {after} SYNs instead of {before}"),
+    "tcp_syn_linear_timeouts": ("net.ipv4.tcp_syn_linear_timeouts in the case's namespace (null: absent)",
+                                "tcp_syn_linear_timeouts is {after} instead of {before}"),
+    "empty_socket_under_pressure": ("what one send() on an empty socket does under TCP memory pressure",
+                                    "under memory pressure an empty socket's send does '{after}' instead "
+                                    "of '{before}'"),
+    "tcp_pages_held": ("pages TCP held (sockstat) with the ballast connection's queue full",
+                       "the memory-pressure ballast holds {after} pages instead of {before}"),
+    "tcp_mem_during_send": ("the net.ipv4.tcp_mem limit (pages) set for the memory-pressure send",
+                            "the memory-pressure limit is {after} pages instead of {before}"),
+    "masks": ("the epoll event masks the waiter saw, in order", "the waiter sees masks {after} instead of {before}"),
+    "wakes": ("how many times the waiter was woken", "the waiter is woken {after} times instead of {before}"),
+    "epollout_reports": ("how many EPOLLOUT reports epoll gave", "epoll reports EPOLLOUT {after} times instead "
+                                                                  "of {before}"),
+    "et_epollout_from_acks": ("ET EPOLLOUT reports that ACKs caused", "ET EPOLLOUT comes from {after} ACKs "
+                                                                       "instead of {before}"),
+    "verdict": ("the case's verdict", "the case {after}s instead of {before}ing"),
+}
+
+
+def meaning(name: str) -> str | None:
+    entry = FACTS.get(name)
+    return entry[0] if entry else None
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return "null" if value is None else str(value)
+
+
+def change_words(name: str, before: Any, after: Any, mode: str = "") -> str:
+    """One line that says what a change of ``name`` does to readiness."""
+    entry = FACTS.get(name)
+    words = entry[1] if entry else name + ": {after} instead of {before}"
+    prefix = f"{mode} " if mode in ("ET", "LT") else ""
+    return words.format(before=_short(before), after=_short(after), mode=prefix)
