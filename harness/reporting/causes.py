@@ -77,11 +77,11 @@ def row_differences(row: Row, a: Cell, b: Cell, applied: list[Applied]) -> list[
     timing = bool(a.conditions.get("timing_dependent")) and bool(b.conditions.get("timing_dependent"))
     out = []
     if a.verdict != b.verdict:
-        out.append(Difference(row.key, "verdict", a.verdict, b.verdict, reaching(applied, "verdict"), row.mode))
+        out.append(Difference(row.key, "verdict", a.verdict, b.verdict, reaching(applied, "verdict", row.scenario), row.mode))
     for name in list(a.facts) + [n for n in b.facts if n not in a.facts]:
         va, vb = a.facts.get(name), b.facts.get(name)
         if _dump(va) != _dump(vb):
-            out.append(Difference(row.key, name, va, vb, () if timing else reaching(applied, name),
+            out.append(Difference(row.key, name, va, vb, () if timing else reaching(applied, name, row.scenario),
                                   row.mode, timing))
     return out
 

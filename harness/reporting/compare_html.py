@@ -33,6 +33,7 @@ from .compare_view import (
 from .comparison import MISSING, Comparison, Row
 from .guide import build_guide
 from .guide_render import render_html as render_guide
+from .kernel_diff import diff_command, matrix_diffs, render
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
@@ -44,7 +45,11 @@ ul.summary { margin-top: .3em; }
 table { border-collapse: collapse; margin: .4em 0 1em; }
 th, td { border: 1px solid #d0d7de; padding: .3em .55em; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; position: sticky; top: 0; }
-td.key code { font-size: .85em; word-break: break-all; }
+td.key { min-width: 24em; }
+td.key code { font-size: .85em; overflow-wrap: anywhere; }
+section.diffs pre { font: .85em/1.35 ui-monospace, monospace; background: #f6f8fa; padding: .6em .8em;
+                    border: 1px solid #d0d7de; white-space: pre-wrap; margin: .3em 0 1em; }
+section.diffs h3 { margin: .8em 0 .2em; }
 td.params { font-size: .85em; color: #57606a; }
 td.missing { color: #8c959f; text-align: center; }
 td.differs { background: #fff4d6; box-shadow: inset 3px 0 0 #d4a72c; }
@@ -183,6 +188,18 @@ def render_what_changed(comparison: Comparison, out_dir: str | None = None) -> s
             + "</ul>")
 
 
+def render_diffs(comparison: Comparison) -> str:
+    """Each kernel against its neighbour (5.10 -> 6.1 -> 6.12 -> 7.x), as ``epoll-semantics diff`` says it."""
+    parts = []
+    for diff in matrix_diffs(comparison):
+        text = "\n".join(render(diff, diff_command(diff)))
+        parts.append(f"<h3>{escape(diff.before.title)} \u2192 {escape(diff.after.title)}</h3>"
+                     f"<pre>{escape(text)}</pre>")
+    if not parts:
+        return ""
+    return '<section class="diffs" id="diffs"><h2>Kernel by kernel</h2>' + "".join(parts) + "</section>"
+
+
 def _first_wake(series) -> object:
     return next((p.get("ack") for p in series if isinstance(p, dict)
                  and (p.get("epollout") or p.get("writer_woken"))), None)
@@ -247,6 +264,8 @@ def render_html(comparison: Comparison, with_plots: bool = True, out_dir: str | 
 <style>{CSS}</style></head>
 <body>
 <h1>epoll readiness across kernels</h1>
+{render_diffs(comparison)}
+<h2 id="rules">Rule changes cited</h2>{render_table(rules_table(comparison), "rules")}
 <h2 id="what-changed">What changed</h2>{render_what_changed(comparison, out_dir)}
 <ul class="summary">{summary}</ul>
 <h2 id="guide">What an event loop can rely on</h2>{render_guide(build_guide(comparison))}
@@ -262,7 +281,6 @@ so each stays visible; rows whose series are identical on every kernel share one
 {render_plots(comparison, with_plots)}
 <h2 id="capabilities">Capabilities</h2>{render_table(capability_table(comparison), "capabilities")}
 <h2 id="environment">Environment</h2>{render_table(environment_table(comparison), "environment")}
-<h2 id="rules">Rule changes cited</h2>{render_table(rules_table(comparison), "rules")}
 {warnings}
 </body></html>
 """

@@ -21,6 +21,7 @@ from .compare_view import (
     summary_table,
 )
 from .comparison import MISSING, Comparison, Row
+from .kernel_diff import diff_command, matrix_diffs, render
 
 WARN = "\u26a0"
 REASON_LIMIT = 100
@@ -123,6 +124,13 @@ def render_what_changed(comparison: Comparison) -> list[str]:
 def render_markdown(comparison: Comparison) -> str:
     """The full compare.md text."""
     lines = ["# epoll readiness across kernels", ""]
+    diffs = matrix_diffs(comparison)
+    if diffs:
+        lines += ["## Kernel by kernel", ""]
+        for diff in diffs:
+            lines += [f"### {esc(diff.before.title)} \u2192 {esc(diff.after.title)}", "", "```",
+                      *render(diff, diff_command(diff)), "```", ""]
+    lines += ["## Rule changes cited", "", *render_table(rules_table(comparison)), ""]
     lines += ["## What changed", "", *render_what_changed(comparison), ""]
     lines += [f"- {esc(s)}" for s in summary_lines(comparison)]
     lines += ["", "Plots of the EPOLLOUT series are in compare.html.", ""]
@@ -144,8 +152,6 @@ def render_markdown(comparison: Comparison) -> str:
 
     lines += ["## Capabilities", "", *render_table(capability_table(comparison)), ""]
     lines += ["## Environment", "", *render_table(environment_table(comparison)), ""]
-    lines += ["## Rule changes cited", "", *render_table(rules_table(comparison)), ""]
-
     if comparison.warnings:
         lines += ["## Warnings", ""]
         lines += [f"- {esc(w)}" for w in comparison.warnings]

@@ -173,7 +173,9 @@ def environment_table(comparison: Comparison) -> Table:
 
     def line(name: str, values: list[Any]) -> tuple[tuple[str, bool], ...]:
         texts = [UNKNOWN if v is None else format_value(v) for v in values]
-        differs = len(kernels) > 1 and len({json.dumps(v, sort_keys=True) for v in values}) > 1
+        # a list in another order (the available congestion controls) is the same setting
+        same = [sorted(map(str, v)) if isinstance(v, list) else v for v in values]
+        differs = len(kernels) > 1 and len({json.dumps(v, sort_keys=True) for v in same}) > 1
         return ((name, False),) + tuple((t, differs) for t in texts)
 
     rows = [

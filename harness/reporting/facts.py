@@ -57,12 +57,13 @@ FACTS: dict[str, tuple[str, str]] = {
     "tcp_mem_during_send": ("the net.ipv4.tcp_mem limit (pages) set for the memory-pressure send",
                             "the memory-pressure limit is {after} pages instead of {before}"),
     "masks": ("the epoll event masks the waiter saw, in order", "the waiter sees masks {after} instead of {before}"),
-    "wakes": ("how many times the waiter was woken", "the waiter is woken {after} times instead of {before}"),
+    "wakes": ("the ACKs after which the waiter was woken", "the waiter wakes at ACKs {after} instead of {before}"),
     "epollout_reports": ("how many EPOLLOUT reports epoll gave", "epoll reports EPOLLOUT {after} times instead "
                                                                   "of {before}"),
     "et_epollout_from_acks": ("ET EPOLLOUT reports that ACKs caused", "ET EPOLLOUT comes from {after} ACKs "
                                                                        "instead of {before}"),
-    "verdict": ("the case's verdict", "the case {after}s instead of {before}ing"),
+    "verdict": ("the case's verdict", "verdict {after} instead of {before}"),
+    "events_at": ("the epoll results of the case, step by step", "epoll reports {after} instead of {before}"),
 }
 
 
@@ -71,12 +72,19 @@ def meaning(name: str) -> str | None:
     return entry[0] if entry else None
 
 
-def _short(value: Any) -> str:
+VALUE_LIMIT = 44
+
+
+def _short(value: Any, limit: int = VALUE_LIMIT) -> str:
     if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
-    return "null" if value is None else str(value)
+        text = value
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_short(v, 10**6) for v in value) + "]"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k}: {_short(v, 10**6)}" for k, v in value.items()) + "}"
+    else:
+        text = "null" if value is None else str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def change_words(name: str, before: Any, after: Any, mode: str = "") -> str:

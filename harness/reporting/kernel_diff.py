@@ -172,3 +172,15 @@ def validate_document(doc: Any) -> None:
     from jsonschema import Draft202012Validator
 
     Draft202012Validator(json.loads(DIFF_SCHEMA_FILE.read_text(encoding="utf-8"))).validate(doc)
+
+
+def matrix_diffs(comparison: Comparison) -> list[KernelDiff]:
+    """The neighbouring diffs a comparison opens with: of the guests alone when there are
+    several (the host is not mixed into a comparison of guests), else of every kernel."""
+    guests = [k.id for k in comparison.kernels if k.label == "guest"]
+    ids = guests if len(guests) > 1 else [k.id for k in comparison.kernels]
+    return [kernel_diff(comparison, a, b) for a, b in zip(ids, ids[1:])]
+
+
+def diff_command(diff: KernelDiff, prog: str = "epoll-semantics") -> str:
+    return f"{prog} diff {diff.before.release} {diff.after.release}"

@@ -32,7 +32,10 @@ WMEM_FACTS = frozenset({
 # What a rule change of the model moves: when and how often a waiter is told.
 READINESS_FACTS = frozenset({"verdict", "waking_ack", "masks", "wakes", "epollout_reports",
                              "et_epollout_from_acks", "first_epollout_ack", "writer_wakes"})
-PRESSURE_FACTS = frozenset({"empty_socket_under_pressure", "tcp_pages_held", "tcp_mem_during_send"})
+# The ballast's pages and the limit set from them are sk_wmem_queued-based (truesize's); what
+# the send does, and so what the waiter sees in that scenario, is the forced progress's.
+PRESSURE = "memory-pressure-on-an-empty-socket"
+PRESSURE_FACTS = frozenset({"tcp_pages_held", "tcp_mem_during_send"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class Mechanism:
     reaches: frozenset[str]
     topic: str = ""            # read ``fact`` from this topic's rows only ("" = any row)
     unit: str = ""
+    scenario: str = ""         # ``within`` reaches these facts in this scenario's rows only
+    within: frozenset[str] = frozenset()
+
+    def reaches_fact(self, fact: str, scenario: str = "") -> bool:
+        return fact in self.reaches or (scenario == self.scenario and fact in self.within)
 
     @property
     def origin(self) -> str:
@@ -55,7 +63,7 @@ class Mechanism:
 
 MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("truesize", "skb head truesize", "bf9f1baa279f", "v6.3", "skb_head_truesize",
-              WMEM_FACTS | {"skb_head_truesize"} | PRESSURE_FACTS - {"empty_socket_under_pressure"},
+              WMEM_FACTS | {"skb_head_truesize"} | PRESSURE_FACTS,
               topic="accounting", unit="bytes"),
     Mechanism("sndbuf-factor", "SO_SNDBUF doubling (sk_setsockopt)", "", "", "sndbuf_factor",
               WMEM_FACTS | {"sndbuf_factor"}, topic="accounting"),
@@ -66,9 +74,10 @@ MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("syn-linear-timeouts", "tcp_syn_linear_timeouts (the first SYN retries at a linear 1 s RTO)",
               "ccce324dabfe", "v6.5", "tcp_syn_linear_timeouts",
               frozenset({"syns_sent", "tcp_syn_linear_timeouts", "so_error", "state_after"}), topic="connect"),
-    Mechanism("forced-progress", "forced progress under memory pressure (tcp_wmem_schedule() charges up to "
-              "tcp_wmem[0] by force)", "f54755f6a11a", "v5.19", "empty_socket_under_pressure",
-              PRESSURE_FACTS),
+    # tcp_wmem_schedule() charges up to tcp_wmem[0] by force: a short write where EAGAIN was
+    Mechanism("forced-progress", "forced progress under memory pressure", "f54755f6a11a", "v5.19",
+              "empty_socket_under_pressure", frozenset({"empty_socket_under_pressure"}),
+              scenario=PRESSURE, within=frozenset({"masks", "events_at", "epollout_reports", "wakes"})),
 )
 
 
@@ -104,9 +113,12 @@ class Applied:
     after: Any
 
     def sentence(self) -> str:
+        """"skb head truesize 1280 -> 896 bytes (bf9f1baa279f, v6.3)"; a value that is a sentence
+        of its own (what a send did) is left to the fact lines."""
         unit = f" {self.mechanism.unit}" if self.mechanism.unit else ""
-        return (f"{self.mechanism.what} {_text(self.before)} -> {_text(self.after)}{unit}"
-                + (f" ({self.mechanism.origin})" if self.mechanism.origin else ""))
+        values = "" if isinstance(self.before, str) and " " in self.before else \
+            f" {_text(self.before)} -> {_text(self.after)}{unit}"
+        return f"{self.mechanism.what}{values}" + (f" ({self.mechanism.origin})" if self.mechanism.origin else "")
 
 
 def _text(value: Any) -> str:
@@ -142,6 +154,6 @@ def differing(comparison: Comparison, a: str, b: str) -> list[Applied]:
     return out + rule_mechanisms(comparison.kernel(a), comparison.kernel(b))
 
 
-def reaching(applied: list[Applied], fact: str) -> tuple[Applied, ...]:
-    """The mechanisms among ``applied`` that reach ``fact``."""
-    return tuple(x for x in applied if fact in x.mechanism.reaches)
+def reaching(applied: list[Applied], fact: str, scenario: str = "") -> tuple[Applied, ...]:
+    """The mechanisms among ``applied`` that reach ``fact`` (in a row of ``scenario``)."""
+    return tuple(x for x in applied if x.mechanism.reaches_fact(fact, scenario))

@@ -36,7 +36,8 @@ def report(release, version, truesize, wake, natural, odd, linear, syns, pressur
         result(ODD, facts={"et_epollout_from_acks": odd, "masks": ["OUT"]}),
         result(CONNECT, facts={"tcp_syn_linear_timeouts": linear, "syns_sent": syns}),
         result(PRESSURE, facts={"empty_socket_under_pressure": f"forced progress: {pressure} bytes queued",
-                                "epollout_reports": pressure // 2048}),
+                                "tcp_pages_held": pressure // 2, "masks": ["OUT"] * (pressure // 2048)}),
+        result(ODD.replace("ET", "LT"), facts={"masks": ["OUT"] * (pressure // 2048)}),
     ]
     return (release, make_report(release, version, "guest", results,
                                  kernel={"release": release, "version": version, "machine": "x86_64",
@@ -60,8 +61,11 @@ def test_each_fact_gets_only_the_causes_that_reach_it():
     # truesize differs too, but a SYN count is out of its reach
     assert got[(CONNECT, "syns_sent")] == (2, 3, ["syn-linear-timeouts"], False)
     assert got[(PRESSURE, "empty_socket_under_pressure")][2] == ["forced-progress"]
-    # in the same row, a wmem-based fact is truesize's: the forced progress reaches only its own facts
-    assert got[(PRESSURE, "epollout_reports")][2] == ["truesize"]
+    # in the same row, the ballast's pages are truesize's (sk_wmem_queued); the masks the send
+    # leads to are the forced progress's there, and nobody's in another scenario
+    assert got[(PRESSURE, "tcp_pages_held")][2] == ["truesize"]
+    assert got[(PRESSURE, "masks")][2] == ["forced-progress"]
+    assert got[(ODD.replace("ET", "LT"), "masks")][2] == []
     assert got[(NATURAL, "waking_ack")][3] is True and got[(NATURAL, "waking_ack")][2] == []
 
 
@@ -98,7 +102,7 @@ def test_what_changed_groups_neighbouring_pairs_by_cause():
     assert CONNECT not in causes["skb head truesize"].keys
     by_kind = {c.kind: c for c in what_changed(comp)}
     assert by_kind["timing-dependent"].keys == (NATURAL,)
-    assert by_kind["unattributed"].keys == (ODD,)
+    assert by_kind["unattributed"].keys == (ODD, ODD.replace("ET", "LT"))
     text = render_markdown(comp)
     assert text.index("## What changed") < text.index("## Kernels")
 
