@@ -61,6 +61,21 @@ def build_parser(subcommands: Sequence[Subcommand] = SUBCOMMANDS) -> argparse.Ar
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; a reader that stops reading (``| head``) ends it quietly."""
+    import os
+    import sys
+
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the rest of the output goes nowhere, and Python's flush at exit must not complain
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     import sys
 
     argv = list(sys.argv[1:] if argv is None else argv)

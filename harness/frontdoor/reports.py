@@ -19,7 +19,7 @@ from harness.record.timeline import Timeline
 from harness.reporting import ReportError, load_report
 from harness.reporting.explain import explain
 from harness.reporting.summary import summary
-from harness.reporting.table_view import full_table
+from harness.reporting.table_view import full_table, topics
 
 PROG = "epoll-semantics"
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -42,11 +42,13 @@ def default_report(reports: str = "reports") -> str:
 
 def add_report_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("report", nargs="?", default=None, metavar="FILE",
-                        help="a report JSON file (default: reports/<uname -r>.json)")
+                        help="a report JSON file or a guest's directory (default: reports/<uname -r>.json)")
 
 
 def _load(args: argparse.Namespace, command: str) -> dict | None:
     path = args.report or default_report()
+    if Path(path).is_dir() and (Path(path) / "report.json").is_file():
+        path = str(Path(path) / "report.json")  # a guest's directory, as compare takes it
     try:
         doc = load_report(path)
     except ReportError as exc:
@@ -82,6 +84,10 @@ def run_table(args: argparse.Namespace) -> int:
     doc = _load(args, "table")
     if doc is None:
         return EXIT_BAD_INPUT
+    if args.topic and args.topic not in topics(doc):
+        print(f"{PROG} table: error: no topic {args.topic!r} in {args.report}; topics: "
+              + ", ".join(topics(doc)), file=sys.stderr)
+        return EXIT_BAD_INPUT
     print(full_table(doc, width(), full=args.full, topic=args.topic, failed=args.failed, key=args.key))
     print(f"report: {args.report}")
     return EXIT_OK
@@ -93,6 +99,20 @@ def find(doc: dict, key: str) -> list[dict]:
     if exact:
         return exact
     return [r for r in results if key in r["key"] or key in r.get("nodeid", "")]
+
+
+def close_keys(doc: dict, key: str, n: int = 8) -> list[dict]:
+    """The results whose key is close to ``key``, ignoring case: those holding it, else the
+    nearest by difflib."""
+    import difflib
+
+    results = doc.get("results", [])
+    low = key.lower()
+    holding = [r for r in results if low in r["key"].lower() or low in r.get("nodeid", "").lower()]
+    if holding:
+        return holding[:n]
+    lowered = {r["key"].lower(): r for r in results}
+    return [lowered[k] for k in difflib.get_close_matches(low, list(lowered), n=n, cutoff=0.5)]
 
 
 def _one(args: argparse.Namespace, command: str) -> tuple[dict, dict] | None:
@@ -112,6 +132,11 @@ def _one(args: argparse.Namespace, command: str) -> tuple[dict, dict] | None:
     if len(found) != 1:
         what = "no result matches" if not found else f"{len(found)} results match"
         print(f"{PROG} {command}: {what} {args.key!r} in {args.report}", file=sys.stderr)
+        if not found:
+            close = close_keys(doc, args.key)
+            if close:
+                print("close ones:", file=sys.stderr)
+            found = close
         for r in found[:20]:
             print(f"  {r['key']}  {r['verdict']}", file=sys.stderr)
         if len(found) > 20:
@@ -120,18 +145,28 @@ def _one(args: argparse.Namespace, command: str) -> tuple[dict, dict] | None:
     return doc, found[0]
 
 
-def configure_key(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("key", metavar="KEY", help="a result's key, or a unique part of it")
+def configure_key(parser: argparse.ArgumentParser, optional: bool = False) -> None:
+    parser.add_argument("key", metavar="KEY", nargs="?" if optional else None,
+                        help="a result's key, or a unique part of it")
     parser.add_argument("--report", default=None, metavar="FILE",
                         help="the report to read (default: reports/<uname -r>.json)")
 
 
 def configure_explain(parser: argparse.ArgumentParser) -> None:
-    configure_key(parser)
+    configure_key(parser, optional=True)
     parser.add_argument("--full", action="store_true", help="every step, not only those around the focus")
+    parser.add_argument("--fact", metavar="NAME", help="what a fact means, which cases record it and "
+                                                      "which causes reach it (no KEY needed)")
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    if args.fact:
+        from .facts_help import explain_fact
+
+        return explain_fact(args)
+    if args.key is None:
+        print(f"{PROG} explain: error: give a KEY (or --fact NAME)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     got = _one(args, "explain")
     if got is None:
         return EXIT_BAD_INPUT
@@ -145,7 +180,8 @@ def run_explain(args: argparse.Namespace) -> int:
               f"({store.path_for(args.report).name}); run the case again to record one", file=sys.stderr)
         return EXIT_BAD_INPUT
     for t in row["timelines"]:
-        print(explain(Timeline.from_dict(t), full=args.full, capture=row.get("capture") or r.get("capture")))
+        print(explain(Timeline.from_dict(t), full=args.full, capture=row.get("capture") or r.get("capture"),
+                      more="--full"))
     print(f"report: {args.report}")
     return EXIT_OK
 

@@ -274,9 +274,9 @@ class EpollModel(StateRules):
         if self.rules.check_space_per_skb and calls:
             for call in calls:
                 if call.held(self.rules.wake_notsent_half):
-                    self.ack_outcome = AckOutcome(True, True, f"witnessed: {call.site}", call)
+                    self.ack_outcome = AckOutcome(True, True, call.site, call)
                     return self._wake_on_write_space(f"ACK, {call.site}")
-            self.ack_outcome = AckOutcome(False, False, "witnessed: no write-space test inside the ACK held")
+            self.ack_outcome = AckOutcome(False, False, "no witnessed write-space test inside the ACK held")
             return False
         if self.write_space(acct, "ACK"):
             self.ack_outcome = AckOutcome(True, True, "the accounting after the ACK satisfies the rule")

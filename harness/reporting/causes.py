@@ -44,6 +44,7 @@ class Difference:
     causes: tuple[Applied, ...]
     mode: str = ""
     timing: bool = False      # recorded with the natural layout on both: not a kernel difference
+    layout: str = ""          # the skb layout both recorded it with (conditions.layout), if the same
 
     def as_json(self, before: str, after: str) -> dict[str, Any]:
         return {"key": self.key, "fact": self.fact, "kernel": {"before": before, "after": after},
@@ -75,14 +76,17 @@ def _ran(cell: Cell | None) -> bool:
 def row_differences(row: Row, a: Cell, b: Cell, applied: list[Applied]) -> list[Difference]:
     """The facts (and verdict) of one row that differ between cells ``a`` and ``b``."""
     timing = bool(a.conditions.get("timing_dependent")) and bool(b.conditions.get("timing_dependent"))
+    layout = str(a.conditions.get("layout") or "") if a.conditions.get("layout") == b.conditions.get("layout") else ""
     out = []
     if a.verdict != b.verdict:
-        out.append(Difference(row.key, "verdict", a.verdict, b.verdict, reaching(applied, "verdict", row.scenario), row.mode))
+        out.append(Difference(row.key, "verdict", a.verdict, b.verdict, reaching(applied, "verdict", row.topic, row.scenario), row.mode,
+                              layout=layout))
     for name in list(a.facts) + [n for n in b.facts if n not in a.facts]:
         va, vb = a.facts.get(name), b.facts.get(name)
         if _dump(va) != _dump(vb):
-            out.append(Difference(row.key, name, va, vb, () if timing else reaching(applied, name, row.scenario),
-                                  row.mode, timing))
+            out.append(Difference(row.key, name, va, vb,
+                                  () if timing else reaching(applied, name, row.topic, row.scenario),
+                                  row.mode, timing, layout))
     return out
 
 

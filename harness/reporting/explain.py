@@ -53,6 +53,23 @@ def accounting_at(tl: Timeline, step: int) -> dict[str, Any] | None:
     return found
 
 
+def at_wakeup(tl: Timeline, step: int) -> tuple[dict[str, Any] | None, str]:
+    """The accounting at a wakeup of ``step``, and where it was read: the witnessed
+    write-space call that woke (its own numbers, read inside the ACK), else the first
+    accounting read in that step (before the woken writer refilled the queue), else the
+    last one before it."""
+    for e in tl.entries:
+        call = e.data.get("call") if e.step == step and e.kind == "kern" else None
+        if isinstance(call, dict) and call.get("woke"):
+            return {**call, "free": (call.get("sndbuf") or 0) - (call.get("wmem_queued") or 0)}, \
+                str(call.get("site"))
+    first = next((e.data["snapshot"] for e in tl.entries
+                  if e.step == step and e.kind == "acct" and "snapshot" in e.data), None)
+    if first is not None:
+        return first, f"the first read of step {step}"
+    return accounting_at(tl, step), f"the last read up to step {step}"
+
+
 def rule_numbers(snap: dict[str, Any]) -> list[str]:
     """What the write-space rule compares, with the values read."""
     acct = SimpleNamespace(**{k: snap.get(k, 0) or 0 for k in ("sndbuf", "wmem_queued", "notsent", "notsent_lowat")})
@@ -70,11 +87,16 @@ def rule_numbers(snap: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _once(why: str) -> str:
+    # reports written before the model stopped repeating it say "witnessed: witnessed: SITE"
+    return why.replace("witnessed: witnessed: ", "witnessed: ")
+
+
 def _numbers(tl: Timeline, e: Entry) -> str:
     """A wakeup's numbers, from the accounting read at its step."""
     if not e.text.startswith("write-space wakeup"):
         return ""
-    snap = accounting_at(tl, e.step)
+    snap, _ = at_wakeup(tl, e.step)
     if snap is None:
         return ""
     queued = snap.get("wmem_queued", 0) or 0
@@ -86,7 +108,7 @@ def _entry_line(tl: Timeline, e: Entry, mark: bool) -> str:
 
 
 def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,
-            before: int = BEFORE, after: int = AFTER) -> str:
+            before: int = BEFORE, after: int = AFTER, more: str = "--timelines full") -> str:
     """The timeline trimmed to ``before`` steps before the focus and ``after`` after it
     (everything with ``full``), preceded by the reasoning and the rule's numbers there."""
     at, why = focus(tl)
@@ -102,12 +124,13 @@ def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,
     if checks:
         lines.append(f"checks at step {at}:")
         lines += [f"  {c.what}: required {c.expected}, observed {c.observed}"
-                  + ("" if c.ok else " [MISMATCH]") + (f" ({c.why})" if c.why else "") for c in checks]
-    snap = accounting_at(tl, at)
+                  + ("" if c.ok else " [MISMATCH]") + (f" ({_once(c.why)})" if c.why else "") for c in checks]
+    snap, where = at_wakeup(tl, at) if bad is None and why == "write-space wakeup" else (accounting_at(tl, at), "")
     if snap is not None:
-        lines.append(f"accounting at step {at}: sndbuf={snap.get('sndbuf')} queued={snap.get('wmem_queued')} "
-                     f"free={snap.get('free')} notsent={snap.get('notsent')} outq={snap.get('outq')} "
-                     f"inq={snap.get('inq')}")
+        at_what = f"at the wakeup ({where})" if where else f"at step {at}"
+        names = (("sndbuf", "sndbuf"), ("queued", "wmem_queued"), ("free", "free"), ("notsent", "notsent"),
+                 ("outq", "outq"), ("inq", "inq"))
+        lines.append(f"accounting {at_what}: " + " ".join(f"{n}={snap[k]}" for n, k in names if k in snap))
         lines.append("rule (__sk_stream_is_writeable):")
         lines += ["  " + line for line in rule_numbers(snap)]
     lo, hi = (0, tl.step) if full else (max(0, at - before), at + after)
@@ -116,7 +139,7 @@ def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,
     hidden_after = sum(1 for e in tl.entries if e.step > hi)
     lines.append(f"{'':2} {'time(ms)':>9} {'step':>4}  {'kind':<5} event")
     if hidden_before:
-        lines.append(f"   ... {hidden_before} entries of steps 0-{lo - 1} left out (--timelines full shows them)")
+        lines.append(f"   ... {hidden_before} entries of steps 0-{lo - 1} left out ({more} shows them)")
     last = -1
     for e in shown:
         if e.step != last:
@@ -124,7 +147,7 @@ def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,
             last = e.step
         lines.append(_entry_line(tl, e, e.step == at and (e.kind == "check" or bad is None and e.kind == "model")))
     if hidden_after:
-        lines.append(f"   ... {hidden_after} entries of steps {hi + 1}-{tl.step} left out")
+        lines.append(f"   ... {hidden_after} entries of steps {hi + 1}-{tl.step} left out ({more} shows them)")
     if capture:
         lines.append(f"packets: {capture} (raw IP; tcpdump -r or Wireshark)")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ FACTS: dict[str, tuple[str, str]] = {
     "bytes_before_eagain": ("bytes send() accepted before the first EAGAIN",
                             "{after} bytes are accepted before EAGAIN instead of {before}"),
     "bytes_accepted": ("bytes the writer handed the kernel in the case",
-                       "{after} bytes are accepted instead of {before}"),
+                       "the writer hands the kernel {after} bytes instead of {before}"),
     "bytes_written": ("bytes written before the case's waits", "{after} bytes are written instead of {before}"),
     "bytes_before_block": ("bytes a blocking send() took before it slept",
                            "a blocking writer sleeps after {after} bytes instead of {before}"),
@@ -72,7 +72,7 @@ def meaning(name: str) -> str | None:
     return entry[0] if entry else None
 
 
-VALUE_LIMIT = 44
+VALUE_LIMIT = 48
 
 
 def _short(value: Any, limit: int = VALUE_LIMIT) -> str:

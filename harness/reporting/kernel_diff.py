@@ -18,10 +18,10 @@ from typing import Any
 
 from .causes import Difference, pair_differences
 from .comparison import Comparison, Kernel
-from .facts import change_words
-from .mechanisms import rule_mechanisms
+from .facts import FACTS, change_words
+from .mechanisms import SEQUENCE_FACTS, WMEM_FACTS, rule_mechanisms
 
-FACT_LINES = 4     # lines per cause before "... N more facts"
+FACT_LINES = 6     # lines per cause before "... N more facts"
 UNATTRIBUTED_LINES = 6
 TIMING = "timing"
 UNKNOWN = "unattributed"
@@ -62,10 +62,9 @@ def rules_line(diff: KernelDiff) -> str:
         items = "; ".join(f"{x.mechanism.what.removeprefix('rule change ')} ({x.mechanism.origin}): "
                           f"{x.before} -> {x.after}" for x in differs)
         return f"epoll readiness rules DIFFER: {items}"
-    sets = {str(k.rules.get("kernel_rule_set") or "?") for k in (a, b)}
     applies = sum(1 for c in cited.values() if c.get("applies"))
-    return (f"epoll readiness rules: identical (rule set {'/'.join(sorted(sets))}; both carry the same "
-            f"{applies} of the {len(cited)} rule changes the suite cites)")
+    return (f"epoll readiness rules: identical (the same {applies} of the {len(cited)} rule changes the "
+            f"suite cites apply to {_version(a)} and {_version(b)})")
 
 
 def _value(value: Any) -> str:
@@ -80,14 +79,18 @@ def fact_lines(diffs: list[Difference], limit: int) -> list[str]:
     cases: dict[str, set[str]] = {}
     for d in diffs:
         mode = d.mode if d.fact in ("waking_ack",) else ""
-        by_fact.setdefault(d.fact, Counter())[(_value(d.before), _value(d.after), mode)] += 1
+        by_fact.setdefault(d.fact, Counter())[(_value(d.before), _value(d.after), mode, d.layout)] += 1
         cases.setdefault(d.fact, set()).add(d.key)
-    names = sorted(by_fact, key=lambda f: (-len(cases[f]), f))
+    # the facts people ask about first (the catalogue's order), then the most cases
+    order = {name: i for i, name in enumerate(FACTS)}
+    names = sorted(by_fact, key=lambda f: (order.get(f, len(order)), -len(cases[f]), f))
     lines = []
     for name in names[:limit]:
-        (before, after, mode), _ = by_fact[name].most_common(1)[0]
+        (before, after, mode, layout), _ = by_fact[name].most_common(1)[0]
         others = len(by_fact[name]) - 1
-        line = f"  {change_words(name, before, after, mode)} ({len(cases[name])} case(s)"
+        # the skb layout is the condition of what the send buffer holds; other facts need no layout
+        condition = f"{layout} layout, " if layout and name in WMEM_FACTS | SEQUENCE_FACTS else ""
+        line = f"  {change_words(name, before, after, mode)} ({condition}{len(cases[name])} case(s)"
         line += f"; {others} other value pair(s))" if others else ")"
         lines.append(line)
     if len(names) > limit:

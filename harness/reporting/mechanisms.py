@@ -28,7 +28,13 @@ WMEM_FACTS = frozenset({
     "wmem_queued_at_boundary", "sndbuf_at_boundary", "freed_per_ack", "wmem_queued_per_mss",
     "acks_under_limit_before_wake", "notsent_at_wake", "wmem_queued_before_after",
     "sndbuf_before_after", "et_epollout_from_acks", "epollout_reports", "wakes",
+    "observed_epollout", "witnessed_wakeups", "sndbuf_tried", "acks_checked", "twin_et_wakes",
+    "twin_wmem_queued_delta", "notsent_at_first_wake",
 })
+# The epoll results ACK by ACK: in the scenarios that ACK a full send buffer step by step, the
+# step at which the socket turns writable moves with what each skb costs.
+ACK_SEQUENCE_TOPICS = ("epollout", "writers", "blocking-write", "xmit-check-space")
+SEQUENCE_FACTS = frozenset({"masks", "events_at", "xmit_calls", "segments_sent"})
 # What a rule change of the model moves: when and how often a waiter is told.
 READINESS_FACTS = frozenset({"verdict", "waking_ack", "masks", "wakes", "epollout_reports",
                              "et_epollout_from_acks", "first_epollout_ack", "writer_wakes"})
@@ -50,11 +56,11 @@ class Mechanism:
     reaches: frozenset[str]
     topic: str = ""            # read ``fact`` from this topic's rows only ("" = any row)
     unit: str = ""
-    scenario: str = ""         # ``within`` reaches these facts in this scenario's rows only
+    scopes: tuple[str, ...] = ()   # ``within`` reaches its facts in these topics' or scenarios' rows only
     within: frozenset[str] = frozenset()
 
-    def reaches_fact(self, fact: str, scenario: str = "") -> bool:
-        return fact in self.reaches or (scenario == self.scenario and fact in self.within)
+    def reaches_fact(self, fact: str, topic: str = "", scenario: str = "") -> bool:
+        return fact in self.reaches or (fact in self.within and (topic in self.scopes or scenario in self.scopes))
 
     @property
     def origin(self) -> str:
@@ -64,7 +70,7 @@ class Mechanism:
 MECHANISMS: tuple[Mechanism, ...] = (
     Mechanism("truesize", "skb head truesize", "bf9f1baa279f", "v6.3", "skb_head_truesize",
               WMEM_FACTS | {"skb_head_truesize"} | PRESSURE_FACTS,
-              topic="accounting", unit="bytes"),
+              topic="accounting", unit="bytes", scopes=ACK_SEQUENCE_TOPICS, within=SEQUENCE_FACTS),
     Mechanism("sndbuf-factor", "SO_SNDBUF doubling (sk_setsockopt)", "", "", "sndbuf_factor",
               WMEM_FACTS | {"sndbuf_factor"}, topic="accounting"),
     Mechanism("fresh-sndbuf", "a new socket's sndbuf (tcp_wmem[1])", "", "", "fresh_sndbuf",
@@ -77,7 +83,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     # tcp_wmem_schedule() charges up to tcp_wmem[0] by force: a short write where EAGAIN was
     Mechanism("forced-progress", "forced progress under memory pressure", "f54755f6a11a", "v5.19",
               "empty_socket_under_pressure", frozenset({"empty_socket_under_pressure"}),
-              scenario=PRESSURE, within=frozenset({"masks", "events_at", "epollout_reports", "wakes"})),
+              scopes=(PRESSURE,), within=frozenset({"masks", "events_at", "epollout_reports", "wakes"})),
 )
 
 
@@ -154,6 +160,6 @@ def differing(comparison: Comparison, a: str, b: str) -> list[Applied]:
     return out + rule_mechanisms(comparison.kernel(a), comparison.kernel(b))
 
 
-def reaching(applied: list[Applied], fact: str, scenario: str = "") -> tuple[Applied, ...]:
-    """The mechanisms among ``applied`` that reach ``fact`` (in a row of ``scenario``)."""
-    return tuple(x for x in applied if x.mechanism.reaches_fact(fact, scenario))
+def reaching(applied: list[Applied], fact: str, topic: str = "", scenario: str = "") -> tuple[Applied, ...]:
+    """The mechanisms among ``applied`` that reach ``fact`` (in a row of ``topic``/``scenario``)."""
+    return tuple(x for x in applied if x.mechanism.reaches_fact(fact, topic, scenario))

@@ -54,11 +54,20 @@ def headline(results: list[dict]) -> str:
     if finding:
         return "FINDING: " + finding
     for name in HEADLINE_FACTS:
-        values = [r.get("facts", {}).get(name) for r in results]
-        values = [v for v in values if v is not None]
-        if values:
-            shown = sorted({_fact(v) for v in values}, key=lambda x: (len(x), x))
-            return f"{name} " + (shown[0] if len(shown) == 1 else f"{shown[0]}..{shown[-1]}")
+        # one range per skb layout: the natural layout's values follow the RTT, the pinned
+        # one's the kernel, and one range across both would say neither
+        by_layout: dict[str, set[str]] = defaultdict(set)
+        for r in results:
+            value = r.get("facts", {}).get(name)
+            if value is not None:
+                by_layout[str(r.get("conditions", {}).get("layout") or "")].add(_fact(value))
+        if by_layout:
+            parts = []
+            for layout in sorted(by_layout, key=lambda lay: lay == "natural"):
+                shown = sorted(by_layout[layout], key=lambda x: (len(x), x))
+                span = shown[0] if len(shown) == 1 else f"{shown[0]}..{shown[-1]}"
+                parts.append(span + (f" {layout}" if layout and len(by_layout) > 1 else ""))
+            return f"{name} " + ", ".join(parts)
     first = next((r for r in results if r.get("facts", {}).get("masks")), None)
     if first is not None:
         return f"{waiter_of(first)} masks " + " ".join(first["facts"]["masks"])
@@ -118,7 +127,10 @@ def summary(doc: dict[str, Any], width: int = 120, max_lines: int = MAX_LINES) -
         by = defaultdict(list)
         for r in groups[n]:
             by[waiter_of(r) if waiter_of(r) in WAITERS else "own"].append(r["verdict"])
-        short = n if len(n) <= name_w else n[:name_w - 1] + "~"
+        # a name is never cut (a part of a key, for ``explain``): a long one gets a line of its own
+        if len(n) > name_w:
+            lines.append(n)
+        short = n if len(n) <= name_w else ""
         row = fmt.format(short, *(cell(by.get(c, [])) for c in columns), headline(groups[n]))
         lines.append(row if len(row) <= width else row[:width - 3] + "...")
     if len(names) > room + 1:

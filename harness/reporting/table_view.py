@@ -14,6 +14,10 @@ from .report import _fact
 from .summary import BAD, HEADLINE_FACTS, head_lines, waiter_of
 
 
+def topics(doc: dict[str, Any]) -> list[str]:
+    return sorted({r["topic"] for r in doc.get("results", [])})
+
+
 def select(results: list[dict], topic: str | None = None, failed: bool = False,
            key: str | None = None) -> list[dict]:
     out = results
@@ -50,13 +54,14 @@ def full_table(doc: dict[str, Any], width: int = 120, *, full: bool = True, topi
     lines.append(fmt.format("result", *(n for n, _, _ in columns)).rstrip())
     shown = {n for n, _, _ in columns}
     for i, r in enumerate(rows):
-        name = keys[i] if len(keys[i]) <= key_w else keys[i][:key_w - 1] + "~"
+        # a key is never cut (it is what ``explain`` takes): a long one gets a line of its own
+        if len(keys[i]) > key_w:
+            lines.append(keys[i])
+        name = keys[i] if len(keys[i]) <= key_w else ""
         lines.append(fmt.format(name, *(values[i] for _, values, _ in columns)).rstrip())
         if not full:
             continue
         extra = []
-        if len(keys[i]) > key_w:
-            extra.append(keys[i])
         if r["verdict"] != "pass" and r.get("reason"):
             extra.append("reason: " + r["reason"].splitlines()[0])
         if r.get("finding"):
