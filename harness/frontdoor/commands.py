@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from . import diffing as df
+from . import facts_help as fh
 from . import guide as gd
 from . import reports as rp
 from . import running as rn
@@ -43,7 +44,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand("table", "every result of a report (--full: all facts; --topic, --failed, --key filter)",
                rp.configure_table, rp.run_table),
     Subcommand("explain", "a case's timeline trimmed around its first divergence or wakeup, with the "
-               "model's reasoning and the rule's numbers", rp.configure_explain, rp.run_explain),
+               "model's reasoning and the rule's numbers (--fact NAME: what a fact means)", fh.configure, fh.run),
     Subcommand("show", "a case's facts and its series (accounting at every ACK)",
                rp.configure_show, rp.run_show),
 )

@@ -16,7 +16,17 @@ from harness.reporting import ReportError, load_report
 from harness.reporting.facts import FACTS, meaning
 from harness.reporting.mechanisms import MECHANISMS
 
-from .reports import EXIT_BAD_INPUT, EXIT_OK, PROG, candidates
+from .reports import EXIT_BAD_INPUT, EXIT_OK, PROG, candidates, configure_explain, run_explain
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    configure_explain(parser)
+    parser.add_argument("--fact", metavar="NAME", help="what a fact means, which cases record it and "
+                                                      "which causes reach it (no KEY needed)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return explain_fact(args) if args.fact else run_explain(args)
 
 
 def _report(args: argparse.Namespace) -> tuple[str, dict] | None:

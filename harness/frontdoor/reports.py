@@ -155,15 +155,9 @@ def configure_key(parser: argparse.ArgumentParser, optional: bool = False) -> No
 def configure_explain(parser: argparse.ArgumentParser) -> None:
     configure_key(parser, optional=True)
     parser.add_argument("--full", action="store_true", help="every step, not only those around the focus")
-    parser.add_argument("--fact", metavar="NAME", help="what a fact means, which cases record it and "
-                                                      "which causes reach it (no KEY needed)")
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    if args.fact:
-        from .facts_help import explain_fact
-
-        return explain_fact(args)
     if args.key is None:
         print(f"{PROG} explain: error: give a KEY (or --fact NAME)", file=sys.stderr)
         return EXIT_BAD_INPUT
