@@ -248,8 +248,8 @@ def test_memory_pressure_on_an_empty_socket(own_kernel, jumbo_link, scripted, wa
     socket writable and wakes: EPOLLOUT with no ACK.  With it, the send makes progress (a
     short write) and, with nothing sent and nothing acknowledged, nothing wakes.  Either way
     the rule is applied to the send's observed result; the report says which one happened.
-    (Debian 5.10.262 and 6.12 both force progress: there the direct wakeup is unreachable by
-    memory pressure, and the scenario pins the forced progress instead.)"""
+    (Debian 5.10.262 returns EAGAIN and wakes directly; Debian 6.1.192, 6.12.118 and 7.2.13 force
+    progress, where the direct wakeup is unreachable by memory pressure.)"""
     opts = PeerOptions(mss=JUMBO - 40, window=0, wscale=0)
     c = scripted.accept(family, sndbuf=SNDBUF, opts=opts, waiter=waiter)
     c.register(M.READINESS)

@@ -104,7 +104,7 @@ def _numbers(tl: Timeline, e: Entry) -> str:
 
 
 def _entry_line(tl: Timeline, e: Entry, mark: bool) -> str:
-    return f"{'>>' if mark else '  '} {(e.t - tl.t0) * 1000:9.3f} {e.step:>4}  {e.kind:<5} {e.text}"
+    return f"{'>>' if mark else '  '} {(e.t - tl.t0) * 1000:9.3f} {e.step:>4}  {e.kind:<5} {_once(e.text)}"
 
 
 def explain(tl: Timeline, *, full: bool = False, capture: str | None = None,

@@ -122,3 +122,49 @@ def write_reports(directory: Path, reports: list[dict[str, Any]]) -> list[Path]:
         path.write_text(json.dumps(report, indent=1), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+# A matrix like the default one, with what differs between its kernels and why.
+TRUESIZE = "accounting/skb-head-truesize[ipv4]"
+WAKE = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain]"
+WAKE_LT = "epollout/out-of-space-then-acks[LT-cubic-ipv4-fill-until-eagain]"
+NATURAL = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain-natural-layout]"
+ODD = "epollout/small-write-then-acks[ET-cubic-ipv4]"
+CONNECT = "connect/connect-never-answered[ET-ipv4]"
+PRESSURE = "write-space-edges/memory-pressure-on-an-empty-socket[ET-ipv4]"
+ELSEWHERE = "connect/established[LT-ipv4]"
+
+# (release, version, truesize, waking ack, natural ack, odd fact, linear timeouts, syns, pressure bytes)
+MATRIX = (("5.10.0", [5, 10, 0], 1280, 7001, 17001, 0, None, 2, 4096),
+          ("6.1.0", [6, 1, 0], 1280, 7001, 18001, 0, None, 2, 4096),
+          ("6.12.0", [6, 12, 0], 896, 9001, 19001, 0, 4, 3, 2048),
+          ("7.0.0", [7, 0, 0], 896, 9001, 21001, 1, 4, 3, 2048))
+
+
+def matrix_report(release, version, truesize, wake, natural, odd, linear, syns, pressure):
+    results = [
+        result(TRUESIZE, facts={"skb_head_truesize": truesize}),
+        result(WAKE, facts={"waking_ack": wake, "bytes_before_eagain": wake * 3}),
+        result(WAKE_LT, facts={"waking_ack": wake}),
+        result(NATURAL, facts={"waking_ack": natural},
+               conditions={"layout": "natural", "timing_dependent": True, "rtt_us": 90}),
+        result(ODD, facts={"et_epollout_from_acks": odd, "masks": ["OUT"]}),
+        result(CONNECT, facts={"tcp_syn_linear_timeouts": linear, "syns_sent": syns}),
+        result(PRESSURE, facts={"empty_socket_under_pressure": f"forced progress: {pressure} bytes queued",
+                                "tcp_pages_held": pressure // 2, "masks": ["OUT"] * (pressure // 2048)}),
+        result(ELSEWHERE, facts={"masks": ["OUT"] * (pressure // 2048)}),
+    ]
+    return (release, make_report(release, version, "guest", results,
+                                 kernel={"release": release, "version": version, "machine": "x86_64",
+                                         "package_version": release + "-1"}))
+
+
+def matrix_reports(specs=MATRIX) -> list[tuple[str, dict[str, Any]]]:
+    """(source, report) of each kernel of a default-like matrix: 5.10, 6.1, 6.12, 7."""
+    return [matrix_report(*s) for s in specs]
+
+
+def matrix_comparison(specs=MATRIX):
+    from harness.reporting import build_comparison
+
+    return build_comparison(matrix_reports(specs))

@@ -4,50 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from compare_samples import make_report, result
+from compare_samples import (CONNECT, ELSEWHERE, MATRIX, NATURAL, ODD, PRESSURE, TRUESIZE, WAKE, WAKE_LT,
+                             make_report, matrix_comparison, result)
 
 from harness.reporting import build_comparison
 from harness.reporting.causes import pair_differences, what_changed
 from harness.reporting.compare_md import render_markdown
 from harness.reporting.mechanisms import MECHANISMS
-
-TRUESIZE = "accounting/skb-head-truesize[ipv4]"
-WAKE = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain]"
-WAKE_LT = "epollout/out-of-space-then-acks[LT-cubic-ipv4-fill-until-eagain]"
-NATURAL = "epollout/out-of-space-then-acks[ET-cubic-ipv4-fill-until-eagain-natural-layout]"
-ODD = "epollout/small-write-then-acks[ET-cubic-ipv4]"
-CONNECT = "connect/connect-never-answered[ET-ipv4]"
-PRESSURE = "write-space-edges/memory-pressure-on-an-empty-socket[ET-ipv4]"
-ELSEWHERE = "connect/established[LT-ipv4]"
-
-# (release, version, truesize, waking ack, natural ack, odd fact, linear timeouts, syns, pressure bytes)
-MATRIX = (("5.10.0", [5, 10, 0], 1280, 7001, 17001, 0, None, 2, 4096),
-          ("6.1.0", [6, 1, 0], 1280, 7001, 18001, 0, None, 2, 4096),
-          ("6.12.0", [6, 12, 0], 896, 9001, 19001, 0, 4, 3, 2048),
-          ("7.0.0", [7, 0, 0], 896, 9001, 21001, 1, 4, 3, 2048))
-
-
-def report(release, version, truesize, wake, natural, odd, linear, syns, pressure):
-    results = [
-        result(TRUESIZE, facts={"skb_head_truesize": truesize}),
-        result(WAKE, facts={"waking_ack": wake, "bytes_before_eagain": wake * 3}),
-        result(WAKE_LT, facts={"waking_ack": wake}),
-        result(NATURAL, facts={"waking_ack": natural},
-               conditions={"layout": "natural", "timing_dependent": True, "rtt_us": 90}),
-        result(ODD, facts={"et_epollout_from_acks": odd, "masks": ["OUT"]}),
-        result(CONNECT, facts={"tcp_syn_linear_timeouts": linear, "syns_sent": syns}),
-        result(PRESSURE, facts={"empty_socket_under_pressure": f"forced progress: {pressure} bytes queued",
-                                "tcp_pages_held": pressure // 2, "masks": ["OUT"] * (pressure // 2048)}),
-        result(ELSEWHERE, facts={"masks": ["OUT"] * (pressure // 2048)}),
-    ]
-    return (release, make_report(release, version, "guest", results,
-                                 kernel={"release": release, "version": version, "machine": "x86_64",
-                                         "package_version": release + "-1"}))
-
-
-def comparison(specs=MATRIX):
-    return build_comparison([report(*s) for s in specs])
-
 
 def attribution(comp, a, b):
     return {(d.key, d.fact): (d.before, d.after, sorted(c.mechanism.name for c in d.causes), d.timing)
@@ -55,7 +18,7 @@ def attribution(comp, a, b):
 
 
 def test_each_fact_gets_only_the_causes_that_reach_it():
-    comp = comparison(MATRIX[1:3])
+    comp = matrix_comparison(MATRIX[1:3])
     got = attribution(comp, "k0", "k1")
     assert got[(WAKE, "waking_ack")] == (7001, 9001, ["truesize"], False)
     assert got[(WAKE, "bytes_before_eagain")][2] == ["truesize"]
@@ -72,17 +35,17 @@ def test_each_fact_gets_only_the_causes_that_reach_it():
 
 def test_a_cause_equal_on_both_kernels_explains_nothing():
     """6.12 -> 7: truesize, linear timeouts and the forced progress agree; what differs is unattributed."""
-    comp = comparison(MATRIX[2:])
+    comp = matrix_comparison(MATRIX[2:])
     got = attribution(comp, "k0", "k1")
     assert got[(ODD, "et_epollout_from_acks")] == (0, 1, [], False)
     assert all(not causes for _, _, causes, _ in got.values())
 
 
 def test_every_pair_alone_and_within_the_whole_set_gets_the_same_causes():
-    whole = comparison()
+    whole = matrix_comparison()
     ids = {k.release: k.id for k in whole.kernels}
     for a, b in itertools.combinations(MATRIX, 2):
-        alone = comparison((a, b))
+        alone = matrix_comparison((a, b))
         assert attribution(alone, "k0", "k1") == attribution(whole, ids[a[0]], ids[b[0]]), (a[0], b[0])
 
 
@@ -94,7 +57,7 @@ def test_every_mechanism_declares_what_it_reaches():
 
 
 def test_what_changed_groups_neighbouring_pairs_by_cause():
-    comp = comparison()
+    comp = matrix_comparison()
     causes = {c.title.split(" (")[0]: c for c in what_changed(comp)}
     assert set(causes["skb head truesize"].keys) == {TRUESIZE, WAKE, WAKE_LT, PRESSURE}
     assert causes["skb head truesize"].values == (("6.1.0 [6.1.0-1] (guest)", "1280"),

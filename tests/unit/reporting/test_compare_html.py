@@ -102,15 +102,21 @@ def test_screenshot_is_not_blank(page: Path, tmp_path: Path):
 FOLD = (1400, 900)  # a laptop's first screen
 
 
-def test_what_changed_is_above_the_fold(page: Path, tmp_path: Path):
-    """The causes are the first thing a reader sees: the "What changed" list, painted in a
-    colour nothing else uses, shows in a screenshot of the first screen only."""
+def test_the_neighbouring_diffs_are_above_the_fold(page: Path, tmp_path: Path):
+    """The kernel-by-kernel diffs are the first thing a reader sees: painted in a colour
+    nothing else uses, they show in a screenshot of the first screen only; the rule table
+    and the causes come before the big table."""
     import numpy as np
     from matplotlib import image
 
+    html = page.read_text()
+    assert html.index('id="diffs"') < html.index('id="rules"') < html.index('id="what-changed"') \
+        < html.index('id="results"')
+    # the guests' diff only: the host of the sample is not mixed in
+    assert "5.4.0-old (guest) \u2192 6.1.0-18-amd64 (guest)" in html and "6.18.44" not in html.split('id="rules"')[0]
     marked = tmp_path / "marked.html"
-    marked.write_text(page.read_text().replace(
-        "</style>", "#what-changed, ul.changed { background: #ff00ff !important; }</style>", 1))
+    marked.write_text(html.replace(
+        "</style>", "section.diffs pre { background: #ff00ff !important; }</style>", 1))
     shot = tmp_path / "fold.png"
     done = run_chromium(tmp_path, f"--window-size={FOLD[0]},{FOLD[1]}", f"--screenshot={shot}",
                         marked.as_uri())
@@ -118,5 +124,5 @@ def test_what_changed_is_above_the_fold(page: Path, tmp_path: Path):
     pixels = image.imread(shot)[..., :3]
     magenta = (np.abs(pixels - np.array([1.0, 0.0, 1.0])) < 0.03).all(axis=-1)
     rows = np.nonzero(magenta.any(axis=1))[0]
-    assert rows.size > 40, "the What changed section is not on the first screen"
+    assert rows.size > 40, "the kernel-by-kernel diffs are not on the first screen"
     assert rows.max() < FOLD[1] - 1 or magenta[: FOLD[1] // 2].any()
