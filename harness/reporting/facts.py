@@ -67,9 +67,69 @@ FACTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Facts with no readiness sentence of their own (a change reads "NAME: AFTER instead of BEFORE").
+MEANINGS: dict[str, str] = {
+    "ack_delay_ms": "how long the gate held each ACK back (a real peer with delayed ACKs)",
+    "ack_mode": "how ACKs reached the kernel: scripted, or a real peer (gate: released one by one)",
+    "acks_checked": "ACKs after which the write-space test after each skb sent was checked",
+    "acks_released": "ACKs the gate released one at a time",
+    "acks_seen": "ACKs the capture saw from the real peer",
+    "attribution_exact": "whether the capture tied the wakeup to one ACK exactly",
+    "blocking_send_returned": "what the blocking send() returned once woken",
+    "ctl_del_closed_fd": "what EPOLL_CTL_DEL of a closed descriptor returned",
+    "edge": "how the waiter's edge semantics were compared (poll and select have no edge mode)",
+    "established_sndbuf": "the sndbuf tcp_sndbuf_expand() gives an established socket (accounting)",
+    "exclusive": "whether the listeners were registered with EPOLLEXCLUSIVE",
+    "fresh_sndbuf": "a new socket's sndbuf (tcp_wmem[1]; accounting)",
+    "inside_ack_basis": "how the write-space tests inside an ACK were known: witnessed by kprobes, or bounded",
+    "mask_after_so_error": "the epoll mask after SO_ERROR was read",
+    "mode": "the waiter of the case (ET, LT, poll, select, blocking)",
+    "notsent_at_first_wake": "unsent bytes at a blocking writer's first wakeup under TCP_NOTSENT_LOWAT",
+    "notsent_at_wake": "unsent bytes at the first EPOLLOUT under TCP_NOTSENT_LOWAT",
+    "notsent_before_after": "unsent bytes before and after the window update",
+    "notsent_lowat": "the TCP_NOTSENT_LOWAT limit in force",
+    "notsent_lowat_by": "how TCP_NOTSENT_LOWAT was set: the socket option or the sysctl",
+    "observed_epollout": "the ACKs after which the waiter saw EPOLLOUT",
+    "per_skb_check_applies": "whether the kernel tests write space after each skb sent (4bfe744ff164)",
+    "poll_select": "what poll() and select() show for the same case",
+    "poll_vs_lt_epoll": "where poll and LT epoll disagree, and why",
+    "receiver_reads": "reads the real peer made",
+    "recv_after": "what recv() returned after the event",
+    "second_instance_masks": "the masks a second epoll instance on the same socket saw",
+    "second_wait": "the mask of the wait after the first report",
+    "segments_sent": "segments sent after each ACK (write-space test after each skb)",
+    "semantics": "the kernel behaviour the case pins, in words",
+    "sndbuf_before_after": "sk_sndbuf before and after the raise",
+    "sndbuf_factor": "what SO_SNDBUF multiplies the value set by (sk_setsockopt doubles it)",
+    "sndbuf_locked": "whether SOCK_SNDBUF_LOCK was set (autotuning off)",
+    "sndbuf_moves": "the values autotuning gave sk_sndbuf, in order",
+    "sndbuf_read": "the SO_SNDBUF read back",
+    "sndbuf_set": "the SO_SNDBUF set",
+    "sndbuf_tried": "the sndbufs tried to land the threshold on an ACK boundary",
+    "so_error": "the socket's SO_ERROR at the end",
+    "state_after": "the TCP state at the end",
+    "tcp_syn_retries": "net.ipv4.tcp_syn_retries in the case's namespace",
+    "tcp_wmem": "net.ipv4.tcp_wmem in the case's namespace",
+    "transient_wakeups": "wakeups inside an ACK accepted within the bound (no kernel witness)",
+    "twin_et_wakes": "the ACKs after which the ET epoll twin of the blocking writer was woken",
+    "twin_wmem_queued_delta": "sk_wmem_queued of the twin minus the writer's, per ACK",
+    "wakeups_at_connection": "the listeners woken at each connection",
+    "window_updates_captured": "window updates the capture saw",
+    "witnessed_wakeups": "the write-space calls inside ACKs that woke a sleeper: ACK, site and accounting",
+    "wmem_queued_before_after": "sk_wmem_queued before and after the window update",
+    "writable_by_accounting_after_shut_wr": "whether the accounting says writable after shutdown(SHUT_WR)",
+    "writer_wakes": "the ACKs after which the blocking writer was woken (real peer)",
+    "xmit_calls": "tcp_write_xmit() calls after each ACK",
+}
+
+
 def meaning(name: str) -> str | None:
     entry = FACTS.get(name)
-    return entry[0] if entry else None
+    if entry:
+        return entry[0]
+    if name.startswith("masks_") and name != "masks_":
+        return f"the epoll event masks the {name.removeprefix('masks_')} waiter saw, in order"
+    return MEANINGS.get(name)
 
 
 VALUE_LIMIT = 48
