@@ -133,8 +133,12 @@ def test_diff_and_compare_print_valid_json(reports_dir, capsys):
     doc = json.loads(capsys.readouterr().out)
     validate_document(doc)
     assert len(doc["pairs"]) == 1
-    guests = sorted(str(p) for p in reports_dir.glob("kernels/*/report.json"))
-    assert main(["compare", *guests, "--json", "--out", str(reports_dir / "out")]) == 0
+    everything = sorted(str(p) for p in reports_dir.glob("kernels/*/report.json")) + [str(reports_dir / "6.18.4-host.json")]
+    assert main(["compare", *everything, "--json", "--out", str(reports_dir / "out")]) == 0
     doc = json.loads(capsys.readouterr().out)
     validate_document(doc)
-    assert len(doc["pairs"]) == 3 and not (reports_dir / "out").exists()
+    # the guests' neighbours, the host not mixed in between 6.12 and 7
+    assert [(p["before"]["release"], p["after"]["release"]) for p in doc["pairs"]] == [
+        ("5.10.0-cloud-amd64", "6.1.0-cloud-amd64"), ("6.1.0-cloud-amd64", "6.12.0-cloud-amd64"),
+        ("6.12.0-cloud-amd64", "7.0.0-cloud-amd64")]
+    assert not (reports_dir / "out").exists()
