@@ -86,6 +86,13 @@ def fact_lines(diffs: list[Difference], limit: int) -> list[str]:
     names = sorted(by_fact, key=lambda f: (order.get(f, len(order)), -len(cases[f]), f))
     lines = []
     for name in names[:limit]:
+        if name == "verdict":
+            # verdicts go both ways between two runs where a case is not deterministic: count each way
+            ways = Counter()
+            for (before, after, _, _), n in by_fact[name].items():
+                ways[f"{before} -> {after}"] += n
+            lines.append("  verdict differs: " + ", ".join(f"{n} {way}" for way, n in ways.most_common()))
+            continue
         (before, after, mode, layout), _ = by_fact[name].most_common(1)[0]
         others = len(by_fact[name]) - 1
         # the skb layout is the condition of what the send buffer holds; other facts need no layout

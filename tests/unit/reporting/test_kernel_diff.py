@@ -142,3 +142,14 @@ def test_diff_and_compare_print_valid_json(reports_dir, capsys):
         ("5.10.0-cloud-amd64", "6.1.0-cloud-amd64"), ("6.1.0-cloud-amd64", "6.12.0-cloud-amd64"),
         ("6.12.0-cloud-amd64", "7.0.0-cloud-amd64")]
     assert not (reports_dir / "out").exists()
+
+
+def test_verdicts_that_go_both_ways_are_counted_each_way():
+    from harness.reporting import build_comparison
+
+    reports = matrix_reports(MATRIX[2:])
+    for (_, report), verdicts in zip(reports, (("fail", "pass"), ("pass", "fail"))):
+        for r, v in zip(report["results"][:2], verdicts):
+            r["verdict"] = v
+    text = "\n".join(render(kernel_diff(build_comparison(reports), "k0", "k1"), "x"))
+    assert "  verdict differs: 1 fail -> pass, 1 pass -> fail" in text
