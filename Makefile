@@ -47,12 +47,12 @@ $(STAMPS)/debs-browser: Makefile
 $(STAMPS)/venv: pyproject.toml $(STAMPS)/debs-run
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate,ci]'
 	@touch $@
 
 # matplotlib, for the plots of compare.html
 $(STAMPS)/venv-compare: $(STAMPS)/venv
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate,compare]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[gate,compare,ci]'
 	@touch $@
 
 setup: $(STAMPS)/venv-compare $(STAMPS)/debs-guests $(STAMPS)/debs-browser

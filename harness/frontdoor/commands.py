@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from . import diffing as df
+from . import exports as ex
 from . import facts_help as fh
 from . import guide as gd
 from . import reports as rp
@@ -47,6 +48,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                "model's reasoning and the rule's numbers (--fact NAME: what a fact means)", fh.configure, fh.run),
     Subcommand("show", "a case's facts and its series (accounting at every ACK)",
                rp.configure_show, rp.run_show),
+    Subcommand("kcidb", "one KCIDB document (KernelCI's results database, schema 5.3) from reports "
+               "of any kernels and machines", ex.configure_kcidb, ex.run_kcidb),
+    Subcommand("ktap", "a report as a KTAP stream: one line per result, the reason on a skip or failure",
+               ex.configure_ktap, ex.run_ktap),
 )
 
 

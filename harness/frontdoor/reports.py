@@ -239,6 +239,7 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     # Imported on use so that other subcommands do not pay for (or depend on) it.
     from harness.reporting import load_comparison, write_comparison
+    from harness.reporting.compare_view import counted, hosts
 
     inputs = args.inputs or compare_inputs(args.out)
     try:
@@ -261,8 +262,12 @@ def run_compare(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_BAD_INPUT
     differing = len(comparison.differing_rows)
-    print(f"compared {len(comparison.kernels)} kernel(s), {len(comparison.rows)} result(s), "
-          f"{differing} differing")
+    machines = hosts(comparison)
+    print(f"compared {counted(comparison)}, {len(comparison.rows)} result(s), {differing} differing"
+          + (f"; every report from {machines[0]}" if len(machines) == 1 and machines[0] else ""))
+    if len(machines) > 1:  # which machine each column came from (its title says)
+        for k in comparison.kernels:
+            print(f"  {k.title}")
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK

@@ -21,9 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-from harness.reporting import ReportError, load_report
+from harness.reporting import ReportError, ktap, load_report
 from harness.reporting.summary import count_line, summary
 
+from .exports import write_text
 from .reports import PROG, compare_inputs, width
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,8 @@ def configure_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", default="reports", metavar="DIR",
                         help="where the report (<uname -r>.json), its timelines and captures go")
     parser.add_argument("--keep-captures", action="store_true", help="keep the pcaps of earlier runs")
+    parser.add_argument("--ktap", metavar="FILE", default=None,
+                        help="also write the results as a KTAP stream ('-' for standard output)")
     parser.epilog = ("Every other argument goes to pytest, e.g. `epoll-semantics run -k out-of-space -x` "
                      "or `epoll-semantics run -- -m \"et and ipv6\"`.")
 
@@ -110,6 +113,8 @@ def run_run(args: argparse.Namespace) -> int:
         # this run's closing line share the screen with it
         progress = len(doc.get("results", [])) // 72 + 4
         print(summary(doc, width=width(), max_lines=max(30, 60 - progress - 1)))
+    if args.ktap and doc is not None:
+        write_text(ktap.stream(doc), args.ktap)
     line = closing_line(rc, doc, written or report)
     print(line)
     return 5 if rc == 0 and line.startswith("NOTHING RAN") else rc

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.record import machine
+
 from . import initramfs
 from .kernel import Kernel
 from .stage2 import GUEST_PATH, render_init, work_share
@@ -156,7 +158,7 @@ def run_guest(kernel: Kernel, command: str, out: Path, cwd: str, env: dict[str, 
     out.mkdir(parents=True)
     genv = {"PATH": GUEST_PATH, "HOME": "/tmp", "LANG": "C.UTF-8", "TERM": "dumb",
             "PYTHONDONTWRITEBYTECODE": "1", "EPS_GUEST_OUT": str(out),
-            "EPS_GUEST_KERNEL": kernel.release, **(env or {})}
+            "EPS_GUEST_KERNEL": kernel.release, **machine.as_env(), **(env or {})}
     init = out / "guest-init.sh"
     work = work_share(cwd, kernel.root)
     init.write_text(render_init(str(out), kernel.root, command.replace("{out}", str(out)), cwd, genv,

@@ -104,7 +104,7 @@ def summary_table(comparison: Comparison) -> Table:
             tuple(
                 (text, False)
                 for text in (
-                    k.title, k.machine, k.generated_at, k.source,
+                    k.title, f"{k.host} ({k.machine})" if k.host else k.machine, k.generated_at, k.source,
                     str(c.get("pass", 0)), str(c.get("fail", 0)),
                     str(c.get("skip", 0)), str(c.get("error", 0)),
                     str(findings.get(k.id, 0)),
@@ -199,13 +199,27 @@ def environment_table(comparison: Comparison) -> Table:
     return Table(header, tuple(rows), note)
 
 
+def hosts(comparison: Comparison) -> list[str]:
+    """The machines the reports came from, by name, in column order ("" where one does not say)."""
+    return list(dict.fromkeys(k.host for k in comparison.kernels))
+
+
+def counted(comparison: Comparison) -> str:
+    """'4 kernel(s) in 5 run(s) on 2 machine(s)': one kernel run on two machines, or twice,
+    is one kernel (Kernel.identity), never two."""
+    kernels = len({k.identity for k in comparison.kernels})
+    runs, machines = len(comparison.kernels), len({(k.host_id or k.host) for k in comparison.kernels})
+    text = f"{kernels} kernel(s)" + (f" in {runs} run(s)" if runs != kernels else "")
+    return text + (f" on {machines} machine(s)" if machines > 1 else "")
+
+
 def summary_lines(comparison: Comparison) -> list[str]:
     """The one-paragraph headline, as plain sentences."""
     total = len(comparison.rows)
     differing = len(comparison.differing_rows)
     incomplete = sum(1 for r in comparison.rows if r.incomplete)
     return [
-        f"{len(comparison.kernels)} kernel(s), {total} result key(s).",
+        f"{counted(comparison)}, {total} result key(s).",
         f"{differing} row(s) differ between kernels that ran them.",
         f"{sum(1 for r in comparison.rows if r.timing_differs)} timing-dependent row(s) differ "
         "(natural skb layout: the harness's speed, not counted as differences).",

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.record import store
+from harness.record import machine, store
 
 from .loading import check_distinct, collect_paths, load_report, parse_release
 
@@ -56,6 +56,14 @@ class Kernel:
     counts: Mapping[str, int]
     package_version: str | None = None
     path: str = ""  # the source as given (source is its file name only)
+    # the machine that produced the report (its ``host``): name, and id to tell machines apart
+    host: str = ""
+    host_id: str = ""
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What makes columns one kernel: release and package version, whoever ran it."""
+        return (self.release, self.package_version or "")
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,7 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
     # Oldest kernel first, so a reader scans left to right through history.
     entries.sort(key=lambda e: (_kernel_version(e[2]), str(e[1].get("label", "")), str(e[0])))
 
+    hosts = {machine.run_key(data) for _, data, _, _ in entries}
     kernels: list[Kernel] = []
     per_kernel: dict[str, dict[str, tuple[Mapping[str, Any], Cell]]] = {}
     seen_titles: dict[str, int] = {}
@@ -214,6 +223,9 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
         label = str(data.get("label") or "")
         package = kernel.get("package_version") or None
         title = release + (f" [{package}]" if package else "") + (f" ({label})" if label else "")
+        host = _mapping(data.get("host"))
+        if len(hosts) > 1:  # reports from several machines: each column says whose it is
+            title += f" on {host.get('name') or 'an unnamed machine'}"
         seen_titles[title] = seen_titles.get(title, 0) + 1
         if seen_titles[title] > 1:
             # Two runs on the same kernel stay separate columns; number them apart.
@@ -237,6 +249,8 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
                 counts=_count_verdicts(results),
                 package_version=package,
                 path=str(source),
+                host=str(host.get("name") or ""),
+                host_id=str(host.get("id") or ""),
             )
         )
         cells: dict[str, tuple[Mapping[str, Any], Cell]] = {}

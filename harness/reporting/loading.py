@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.model import versions
+from harness.record import machine
 
 from .report import SCHEMA, SCHEMA_VERSION
 
@@ -106,19 +107,28 @@ def validate_report(data: Any, source: str | Path = "(report)") -> None:
 
 
 def check_distinct(reports: Iterable[tuple[str | Path, dict[str, Any]]]) -> None:
-    """Refuse the same file twice, or two reports of the same kernel release and label."""
+    """Refuse the same file twice, or two reports of the same kernel release and label from
+    the same machine (``host``, harness.record.machine): the same kernel run on two machines
+    is two runs of one kernel, and both are kept."""
     files: dict[Path, str] = {}
-    runs: dict[tuple[str, str], str] = {}
+    runs: dict[tuple[str, str, str], str] = {}
     for source, data in reports:
         real = Path(source).resolve()
         if real in files:
             raise ReportError(source, f"given twice (also as {files[real]})")
         files[real] = str(source)
-        run = (data["kernel"]["release"], data["label"])
+        run = (data["kernel"]["release"], data["label"], machine.run_key(data))
         if run in runs:
-            raise ReportError(source, f"kernel.release/label: {run[0]} ({run[1]}) is also the run of "
+            where = f" on {host_name(data)}" if run[2] else ""
+            raise ReportError(source, f"kernel.release/label: {run[0]} ({run[1]}){where} is also the run of "
                                       f"{runs[run]}; give one of them another --report-label")
         runs[run] = str(source)
+
+
+def host_name(data: dict[str, Any]) -> str:
+    """The name of the machine a report came from, "" when it does not say."""
+    host = data.get("host")
+    return str(host.get("name") or "") if isinstance(host, dict) else ""
 
 
 def parse_release(release: str) -> tuple[int, ...]:

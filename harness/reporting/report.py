@@ -79,6 +79,7 @@ def package_version(proc_version: str | None = None) -> dict[str, str | None]:
 def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestion: dict,
           rules: dict, label: str = "host") -> dict:
     from harness.model.rules import parse_release
+    from harness.record import machine
 
     uname = os.uname()
     summary = {v: 0 for v in ("passed", "failed", "skipped", "error")}
@@ -90,6 +91,7 @@ def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestio
         "kernel": {"release": uname.release, "version": list(parse_release(uname.release)),
                    "machine": uname.machine, **package_version()},
         "label": label,
+        "host": machine.host(),
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "tools": tool_versions(),
         "capabilities": capabilities,
