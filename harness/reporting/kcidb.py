@@ -136,7 +136,7 @@ def document(reports: Sequence[tuple[str | Path, Mapping[str, Any]]], origin: st
         c, b = checkout(origin, report), build(origin, report)
         checkouts.setdefault(c["id"], c)
         builds.setdefault(b["id"], b)
-        tests.extend(test(origin, report, r, Path(source).name if source else "") for r in report["results"])
+        tests.extend(test(origin, report, r, str(source)) for r in report["results"])
     return {"version": dict(VERSION), "checkouts": list(checkouts.values()),
             "builds": list(builds.values()), "tests": tests}
 

@@ -35,7 +35,7 @@ def line(number: int, result: Mapping[str, Any]) -> str:
     """The result line of one result."""
     name = names.case_name(result["key"])
     verdict = result["verdict"]
-    reason = _one_line(result.get("reason") or result.get("finding"))
+    reason = _one_line(result.get("reason") or result.get("finding")).removeprefix("Skipped: ")
     if verdict == "pass":
         return f"ok {number} {name}" + (f" # finding: {reason}" if result.get("finding") else "")
     if verdict == "skip":
