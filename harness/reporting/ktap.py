@@ -35,7 +35,8 @@ def line(number: int, result: Mapping[str, Any]) -> str:
     """The result line of one result."""
     name = names.case_name(result["key"])
     verdict = result["verdict"]
-    reason = _one_line(result.get("reason") or result.get("finding")).removeprefix("Skipped: ")
+    # pytest's own prefixes say what the directive already says
+    reason = _one_line(result.get("reason") or result.get("finding")).removeprefix("Skipped: ").removeprefix("Failed: ")
     if verdict == "pass":
         return f"ok {number} {name}" + (f" # finding: {reason}" if result.get("finding") else "")
     if verdict == "skip":

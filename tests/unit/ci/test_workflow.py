@@ -89,14 +89,15 @@ def test_exports_and_merge_inputs_on_sample_reports(tmp_path):
 
 
 @pytest.mark.skipif(not shutil.which("dpkg-deb") or not shutil.which("depmod"), reason="needs dpkg-deb and depmod")
-def test_a_given_package_is_unpacked_to_its_image(tmp_path):
+@pytest.mark.parametrize("modules", ["lib/modules", "usr/lib/modules"])  # before and after merged /usr
+def test_a_given_package_is_unpacked_to_its_image(tmp_path, modules):
     pkg = tmp_path / "pkg"
     (pkg / "DEBIAN").mkdir(parents=True)
     (pkg / "DEBIAN" / "control").write_text("Package: linux-image-9.9.9-test\nVersion: 1\nArchitecture: amd64\n"
                                             "Maintainer: nobody <n@example.org>\nDescription: test\n")
     (pkg / "boot").mkdir()
     (pkg / "boot" / "vmlinuz-9.9.9-test").write_bytes(b"not really a kernel")
-    (pkg / "lib" / "modules" / "9.9.9-test").mkdir(parents=True)
+    (pkg / modules / "9.9.9-test").mkdir(parents=True)
     subprocess.run(["dpkg-deb", "--build", str(pkg), str(tmp_path / "k.deb")], check=True, capture_output=True)
     given = subprocess.run(["sh", str(REPO / ".ci" / "given-kernel"), str(tmp_path / "k.deb"), str(tmp_path / "u")],
                            check=True, capture_output=True, text=True).stdout.strip()
