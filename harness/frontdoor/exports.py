@@ -40,8 +40,9 @@ def configure_kcidb(parser: argparse.ArgumentParser) -> None:
                              "reports/kernels/*/report.json)")
     parser.add_argument("--origin", required=True,
                         help="your CI system's name in KCIDB: a-z, 0-9 and '_' (e.g. epoll_semantics)")
-    parser.add_argument("--out", default="reports/kcidb.json", metavar="FILE",
-                        help="where to write the document ('-' for standard output; default reports/kcidb.json)")
+    # not reports/*.json: that is where compare's default inputs are, and this is no report
+    parser.add_argument("--out", default="reports/kcidb/kcidb.json", metavar="FILE",
+                        help="where to write the document ('-' for standard output; default reports/kcidb/kcidb.json)")
 
 
 def run_kcidb(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import pytest
 from compare_samples import EPOLLOUT_KEY, make_report, result, write_reports
 
 from harness.frontdoor.commands import main
-from harness.reporting import ReportError, build_comparison, load_comparison
+from harness.reporting import ReportError, build_comparison, load_comparison, validate_report
 from harness.reporting.compare_view import counted, summary_lines
 
 
@@ -70,3 +70,20 @@ def test_ktap_command_prints_the_stream(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "KTAP version 1" and lines[2] == "1..1"
     assert lines[3].startswith("ok 1 epollout.")
+
+
+def test_kcidb_twice_with_the_defaults_and_compare_after_it(tmp_path, monkeypatch, capsys):
+    """The document lands where neither kcidb nor compare take it for a report."""
+    monkeypatch.chdir(tmp_path)
+    write_reports(tmp_path / "reports", [on(BASE, "alpha")])
+    assert main(["kcidb", "--origin", "epoll_semantics"]) == 0
+    assert main(["kcidb", "--origin", "epoll_semantics"]) == 0
+    assert main(["compare", "--no-plots"]) == 0
+    assert (tmp_path / "reports" / "kcidb" / "kcidb.json").is_file()
+
+
+def test_a_host_without_its_id_is_refused():
+    report = on(BASE, "alpha")
+    del report["host"]["id"]
+    with pytest.raises(ReportError, match=r"host\.id: missing"):
+        validate_report(report, "r.json")
