@@ -69,7 +69,7 @@ def run_kcidb(args: argparse.Namespace) -> int:
         print(f"{PROG} kcidb: error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     hosts = sorted({str((r.get("host") or {}).get("name") or "a machine not recorded") for _, r in reports})
-    print(f"{len(doc['checkouts'])} kernel(s) (checkouts and {len(doc['builds'])} build(s)), "
+    print(f"{len(doc['checkouts'])} kernel(s) ({len(doc['checkouts'])} checkout(s), {len(doc['builds'])} build(s)), "
           f"{len(doc['tests'])} test(s) from {len(reports)} report(s) on {len(hosts)} machine(s) "
           f"({', '.join(hosts)}): valid KCIDB schema 5.3" + ("" if args.out == "-" else f"; wrote {args.out}"),
           file=sys.stderr if args.out == "-" else sys.stdout)

@@ -16,7 +16,7 @@ def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out
-    for name in ("run", "kernels", "compare", "summary", "explain", "show", "table"):
+    for name in ("run", "kernels", "compare", "summary", "explain", "show", "table", "kcidb", "ktap"):
         assert f"    {name} " in out
 
 
