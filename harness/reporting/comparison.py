@@ -225,7 +225,7 @@ def build_comparison(reports: Sequence[tuple[str | Path, Mapping[str, Any]]]) ->
         title = release + (f" [{package}]" if package else "") + (f" ({label})" if label else "")
         host = _mapping(data.get("host"))
         if len(hosts) > 1:  # reports from several machines: each column says whose it is
-            title += f" on {host.get('name') or 'an unnamed machine'}"
+            title += f" on {host.get('name') or 'a machine not recorded'}"
         seen_titles[title] = seen_titles.get(title, 0) + 1
         if seen_titles[title] > 1:
             # Two runs on the same kernel stay separate columns; number them apart.
