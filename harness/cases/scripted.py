@@ -18,7 +18,7 @@ from harness.model.rules import KernelRules
 from harness.peers.tunpeer import PeerOptions, ScriptedPeer
 from harness.record.timeline import Timeline
 from harness.sockets.sockinfo import congestion, set_congestion
-from netns import DEFAULT_CC, Netns, TunLink
+from netns import DEFAULT_CC, LinkLayout, Netns, TunLink
 
 from .case import Case
 
@@ -30,6 +30,11 @@ class ScriptedNet:
     ns: Netns
     link: TunLink
     peer: ScriptedPeer
+    layout: LinkLayout | None = None  # the TUN link's skb layout, set per case
+
+    def __post_init__(self) -> None:
+        if self.layout is None:
+            self.layout = LinkLayout(self.ns, self.link.index)
 
 
 def pick_congestion(sock: socket.socket, cc: str) -> None:

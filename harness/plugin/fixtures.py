@@ -20,7 +20,7 @@ import pytest
 from harness.cases.scripted import Scripted, ScriptedNet
 from harness.model.rules import KernelRules
 from harness.peers.tunpeer import ScriptedPeer
-from netns import LAYOUT_GSO_MAX_SEGS, namespace, set_layout, tun
+from netns import LAYOUT_GSO_MAX_SEGS, namespace, tun
 
 from .pytest_plugin import Record, require, state
 
@@ -49,7 +49,7 @@ def scripted(request: pytest.FixtureRequest, scripted_net: ScriptedNet, kernel_r
     """
     layout = getattr(request.node, "callspec", None)
     layout = layout.params.get("layout", "pinned") if layout else "pinned"
-    segs = set_layout(scripted_net.ns, scripted_net.link.index, layout)
+    segs = scripted_net.layout.set(layout)
     ran = next((name for name, value in LAYOUT_GSO_MAX_SEGS.items() if value == segs), "natural")
     record.layout(ran, segs)
     if ran != layout:
