@@ -42,31 +42,61 @@ class Field:
 
 
 class Btf:
+    """The types of one BTF blob, decoded only as far as a lookup needs.
+
+    The kernel's BTF holds over 100,000 types, and a witness asks for a dozen fields: one
+    pass records where each type starts (its id is its position) and which ids are structs
+    by name; a type's members are decoded when a lookup reaches it.  Under TCG, where the
+    suite runs in guests, decoding every type cost about ten seconds per kernel.
+    """
+
     def __init__(self, data: bytes) -> None:
         magic, _version, _flags, hdr_len = struct.unpack_from("<HBBI", data, 0)
         if magic != MAGIC:
             raise BtfError("not BTF data (bad magic)")
         type_off, type_len, str_off, str_len = struct.unpack_from("<IIII", data, 8)
-        strings = data[hdr_len + str_off: hdr_len + str_off + str_len]
-        self.types: list[Type | None] = [None]  # type id 0 is void
-        self.by_name: dict[tuple[int, str], int] = {}
+        self._data = data
+        self._strings = data[hdr_len + str_off: hdr_len + str_off + str_len]
+        self._starts: list[int] = [0]  # type id 0 is void
+        self._structs: dict[int, int] = {}  # name offset -> first struct of that name
+        self._decoded: dict[int, Type] = {}
+        head, tail, starts = struct.Struct("<II").unpack_from, _TAIL.get, self._starts
         pos, end = hdr_len + type_off, hdr_len + type_off + type_len
         while pos < end:
-            name_off, info, size_or_type = struct.unpack_from("<III", data, pos)
+            name_off, info = head(data, pos)
+            kind, vlen = (info >> 24) & 0x1F, info & 0xFFFF
+            starts.append(pos)
+            if kind == STRUCT and name_off not in self._structs:
+                self._structs[name_off] = len(starts) - 1
+            fixed, per = tail(kind, (0, 0))
+            pos += 12 + fixed + per * vlen
+
+    def type(self, tid: int) -> Type | None:
+        """Type ``tid`` (None for void), decoded on first use."""
+        if tid == 0:
+            return None
+        t = self._decoded.get(tid)
+        if t is None:
+            pos = self._starts[tid]
+            name_off, info, size_or_type = struct.unpack_from("<III", self._data, pos)
             kind, vlen, kflag = (info >> 24) & 0x1F, info & 0xFFFF, info >> 31
-            pos += 12
             members = ()
             if kind in (STRUCT, UNION):
-                ms = []
-                for i in range(vlen):
-                    m_name, m_type, m_off = struct.unpack_from("<III", data, pos + 12 * i)
-                    ms.append((_str(strings, m_name), m_type, (m_off & 0xFFFFFF) if kflag else m_off))
-                members = tuple(ms)
-            fixed, per = _TAIL.get(kind, (0, 0))
-            pos += fixed + per * vlen
-            t = Type(kind, _str(strings, name_off), size_or_type, members)
-            self.by_name.setdefault((kind, t.name), len(self.types))
-            self.types.append(t)
+                members = tuple((_str(self._strings, m_name), m_type, (m_off & 0xFFFFFF) if kflag else m_off)
+                                for m_name, m_type, m_off in struct.iter_unpack(
+                                    "<III", self._data[pos + 12: pos + 12 + 12 * vlen]))
+            t = self._decoded[tid] = Type(kind, _str(self._strings, name_off), size_or_type, members)
+        return t
+
+    def struct_id(self, name: str) -> int | None:
+        """The id of the first ``struct name`` (None if there is none)."""
+        needle, found, at = b"\0" + name.encode() + b"\0", [], 0
+        while (at := self._strings.find(needle, at)) >= 0:  # a name may be stored more than once
+            tid = self._structs.get(at + 1)
+            if tid is not None:
+                found.append(tid)
+            at += 1
+        return min(found, default=None)
 
     @classmethod
     def load(cls, path: str = BTF_PATH) -> "Btf":
@@ -77,9 +107,9 @@ class Btf:
             raise BtfError(f"no kernel BTF at {path}: {exc.strerror} (CONFIG_DEBUG_INFO_BTF)") from exc
 
     def _resolve(self, tid: int) -> Type:
-        t = self.types[tid]
+        t = self.type(tid)
         while t is not None and t.kind in _MODIFIERS:
-            t = self.types[t.size_or_type]
+            t = self.type(t.size_or_type)
         if t is None:
             raise BtfError("void type")
         return t
@@ -107,10 +137,10 @@ class Btf:
 
     def field(self, struct_name: str, path: str) -> Field:
         """``field("tcp_sock", "write_seq")``, ``field("sock", "__sk_common.skc_num")``."""
-        tid = self.by_name.get((STRUCT, struct_name))
+        tid = self.struct_id(struct_name)
         if tid is None:
             raise BtfError(f"no struct {struct_name} in the kernel's BTF")
-        bits, t = 0, self.types[tid]
+        bits, t = 0, self.type(tid)
         for part in path.split("."):
             found = self._member(t, part)
             if found is None:

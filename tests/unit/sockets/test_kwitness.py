@@ -112,3 +112,46 @@ def test_offsets_from_the_running_kernels_btf():
     assert b.field("tcp_sock", "write_seq").offset > b.field("sock", "sk_sndbuf").offset  # tcp_sock embeds sock
     with pytest.raises(BtfError):
         b.field("sock", "no_such_field")
+
+
+def _btf(types: list[tuple[str, int, int, list[tuple[str, int, int]]]]) -> bytes:
+    """A BTF blob: (name, kind, size or type, members (name, type id, bit offset))."""
+    import struct
+
+    strings, offs = b"\0", {"": 0}
+
+    def s(name: str) -> int:
+        nonlocal strings
+        if name not in offs:
+            offs[name], strings = len(strings), strings + name.encode() + b"\0"
+        return offs[name]
+
+    body = b""
+    for name, kind, size, members in types:
+        body += struct.pack("<III", s(name), (kind << 24) | len(members), size)
+        body += b"".join(struct.pack("<III", s(m), t, bits) for m, t, bits in members)
+        if kind == 1:  # INT's own word
+            body += struct.pack("<I", size * 8)
+    return struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(body), len(body), len(strings)) + body + strings
+
+
+def test_btf_decodes_only_what_a_lookup_reaches():
+    from harness.sockets.btf import INT, STRUCT, TYPEDEF, UNION
+
+    blob = _btf([
+        ("int", INT, 4, []),                                          # 1
+        ("", UNION, 8, [("a", 1, 0), ("b", 4, 0)]),                   # 2: anonymous
+        ("sock", STRUCT, 24, [("x", 1, 0), ("", 2, 64)]),             # 3
+        ("u16", TYPEDEF, 5, []),                                      # 4 -> 5
+        ("short", INT, 2, []),                                        # 5
+        ("sock", STRUCT, 99, [("y", 1, 0)]),                          # 6: a second, later one
+    ])
+    b = Btf(blob)
+    assert b.field("sock", "b") == b.field("sock", "b")
+    assert (b.field("sock", "b").offset, b.field("sock", "b").size) == (8, 2)  # through the union
+    assert b.struct_id("sock") == 3            # the first of that name, as before
+    assert b.struct_id("so") is None           # a prefix of a name is no name
+    with pytest.raises(BtfError):
+        b.field("sock", "y")                   # a member of the later struct only
+    with pytest.raises(BtfError):
+        b.field("int", "x")                    # not a struct
