@@ -5,4 +5,4 @@ naming the same modules here makes a plain checkout work too (pytest loads each 
 """
 
 pytest_plugins = ["harness.plugin.pytest_plugin", "harness.plugin.fixtures", "harness.plugin.fixtures_realpeer",
-                  "harness.plugin.collector"]
+                  "harness.plugin.collector", "harness.plugin.beside"]

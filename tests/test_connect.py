@@ -68,7 +68,7 @@ def test_connect(scripted, waiter, family, record, script):
     record_masks(c, record, waiter)
 
 
-def test_connect_never_answered(scripted, family, record, pytestconfig):
+def never_answered(scripted, record, family):
     """The peer takes the SYNs and never answers: every waiter reports nothing until the
     connection times out, then the failed mask with ETIMEDOUT.
 
@@ -77,9 +77,7 @@ def test_connect_never_answered(scripted, family, record, pytestconfig):
     poll() and select().  They do not disturb each other: each epoll item is its own and
     poll/select keep no state.
     """
-    from harness.plugin.pytest_plugin import state
-
-    retries = state(pytestconfig).sysctls.get("net.ipv4.tcp_syn_retries")
+    retries = scripted.net.ns.sysctls.get("net.ipv4.tcp_syn_retries")
     d = scripted.dial(family, opts=PEER, waiter="ET")
     c = d.case
     c.register(M.READINESS)
@@ -120,3 +118,10 @@ def test_connect_never_answered(scripted, family, record, pytestconfig):
     record.fact("so_error", errno.errorcode.get(err, err))
     for name, reports in [("ET", c.reports)] + [(o.label, o.reports) for o in others]:
         record.fact(f"masks_{name}", [M.name(m) for _, _, m in reports])
+
+
+@pytest.mark.beside_others(body=never_answered)
+def test_connect_never_answered(beside, family):
+    """:func:`never_answered`: its seconds of waiting on SYN retries run beside the other
+    cases when this machine has two CPUs (harness.plugin.beside)."""
+    beside()

@@ -13,4 +13,5 @@ pytest_plugins = [
     "harness.plugin.fixtures",
     "harness.plugin.fixtures_realpeer",
     "harness.plugin.collector",
+    "harness.plugin.beside",
 ]

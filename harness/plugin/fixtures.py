@@ -13,6 +13,7 @@ scripted           function   connections to the peer for one test, aborted afte
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Iterator
 
 import pytest
@@ -25,6 +26,31 @@ from netns import LAYOUT_GSO_MAX_SEGS, namespace, tun
 from .pytest_plugin import Record, require, state
 
 
+@contextmanager
+def own_scripted_net(config: pytest.Config) -> Iterator[ScriptedNet]:
+    """A namespace with the pinned sysctls, a TUN device and the scripted peer reading it."""
+    require(config, "root", "tun")
+    with namespace("tun") as ns, tun(ns) as link:
+        state(config).sysctls.update(ns.sysctls)
+        yield ScriptedNet(ns, link, ScriptedPeer(link))
+
+
+@contextmanager
+def scripted_cases(net: ScriptedNet, rules: KernelRules, record: Record, layout: str = "pinned") -> Iterator[Scripted]:
+    """The connections of one test on ``net``, its link set to ``layout`` first; torn down after."""
+    segs = net.layout.set(layout)
+    ran = next((name for name, value in LAYOUT_GSO_MAX_SEGS.items() if value == segs), "natural")
+    record.layout(ran, segs)
+    if ran != layout:
+        record.conditions["pinning"] = (f"{layout} layout unavailable: the kernel kept gso_max_segs "
+                                        f"{segs} on the existing link (do_setlink)")
+    s = Scripted(net, rules, record)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
 @pytest.fixture(scope="session")
 def scripted_net(pytestconfig: pytest.Config) -> Iterator[ScriptedNet]:
     """One namespace (prefix ``eps``) with a TUN device whose far side is the scripted peer.
@@ -32,10 +58,8 @@ def scripted_net(pytestconfig: pytest.Config) -> Iterator[ScriptedNet]:
     Session-scoped: a namespace costs ~25 ms; connections are per test and isolated by
     their ports.  Depends on the capabilities ``root`` and ``tun``.
     """
-    require(pytestconfig, "root", "tun")
-    with namespace("tun") as ns, tun(ns) as link:
-        state(pytestconfig).sysctls.update(ns.sysctls)
-        yield ScriptedNet(ns, link, ScriptedPeer(link))
+    with own_scripted_net(pytestconfig) as net:
+        yield net
 
 
 @pytest.fixture
@@ -49,14 +73,5 @@ def scripted(request: pytest.FixtureRequest, scripted_net: ScriptedNet, kernel_r
     """
     layout = getattr(request.node, "callspec", None)
     layout = layout.params.get("layout", "pinned") if layout else "pinned"
-    segs = scripted_net.layout.set(layout)
-    ran = next((name for name, value in LAYOUT_GSO_MAX_SEGS.items() if value == segs), "natural")
-    record.layout(ran, segs)
-    if ran != layout:
-        record.conditions["pinning"] = (f"{layout} layout unavailable: the kernel kept gso_max_segs "
-                                        f"{segs} on the existing link (do_setlink)")
-    s = Scripted(scripted_net, kernel_rules, record)
-    try:
+    with scripted_cases(scripted_net, kernel_rules, record, layout) as s:
         yield s
-    finally:
-        s.close()
