@@ -16,7 +16,7 @@ from harness.peers.tunpeer import PeerConn
 from harness.record.timeline import Timeline
 from harness.sockets.epoll import Watch
 from harness.sockets.multiwatch import Also, MultiWatch
-from harness.sockets.sockinfo import Snapshot, snapshot
+from harness.sockets.sockinfo import Snapshot, outq, outq_nsd, snapshot
 from harness.sockets.waiters import make_watch, mechanism
 
 from .inside_ack import InsideAck, series_entry
@@ -126,9 +126,10 @@ class Case(Sending, StateSteps, MultiWatch):
 
     # -- the peer -------------------------------------------------------------------------
     def sent_end(self) -> int:
-        """Relative sequence just past what the kernel has sent, from its own counters."""
-        s = snapshot(self.sock)
-        return self.conn.acked + s.unacked_bytes
+        """Relative sequence just past what the kernel has sent, from its own counters:
+        written and unacknowledged (SIOCOUTQ) minus written and unsent (SIOCOUTQNSD), two
+        ioctls rather than a whole snapshot (the peer polls this while it waits)."""
+        return self.conn.acked + outq(self.sock) - outq_nsd(self.sock)
 
     def ack(self, rel_ack: int, window: int | None = None) -> bool:
         """The peer acknowledges up to ``rel_ack``; returns whether the model saw a wakeup."""
