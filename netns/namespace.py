@@ -42,6 +42,27 @@ def enter(path: str) -> None:
         os.close(fd)
 
 
+@contextmanager
+def visiting(path: str) -> Iterator[None]:
+    """The calling thread inside the namespace at ``path`` for the block, then back in its own.
+
+    What is made inside (a socket) keeps that namespace.  Cheaper than handing the work to
+    the namespace's thread: two setns() calls instead of two wakeups across threads, which
+    on a loaded machine cost a scheduler wait each.
+    """
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        enter(path)
+        try:
+            yield
+        finally:
+            if _libc.setns(home, CLONE_NEWNET) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"setns back to the thread's own namespace: {os.strerror(err)}")
+    finally:
+        os.close(home)
+
+
 def _sysctl_path(name: str) -> str:
     return "/proc/sys/" + name.replace(".", "/")
 
@@ -75,8 +96,9 @@ class Netns:
         return self._pool.submit(fn, *args, **kwargs).result()
 
     def socket(self, family: int = socket.AF_INET, type: int = socket.SOCK_STREAM, proto: int = 0) -> socket.socket:
-        """A socket that belongs to this namespace."""
-        return self.call(socket.socket, family, type, proto)
+        """A socket that belongs to this namespace (made by the calling thread, visiting it)."""
+        with visiting(self.path):
+            return socket.socket(family, type, proto)
 
     def thread(self, target: Callable[..., Any], *args: Any, name: str | None = None) -> threading.Thread:
         """A daemon thread that enters this namespace, then runs ``target`` (not started)."""
