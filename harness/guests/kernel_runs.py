@@ -40,7 +40,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
-from . import kernels, local, stage2, vm
+from . import kernels, local, stage2, vm, warm
 
 EXIT_PASSED, EXIT_FAILED, EXIT_INFRA = 0, 1, 2
 
@@ -53,6 +53,10 @@ def default_bench_command() -> str:
     return "python3 -c 'import sys; print(sys.version)'"
 
 
+SCENARIO_ARGS = ("tests", "--ignore=tests/unit", "--ignore=tests/guest", "--ignore=tests/packaging",
+                 "--ignore=tests/faults")
+
+
 def suite_command() -> str:
     """The suite as it runs inside a guest: the scenarios (unit tests, guest boots and the
     hygiene test's child sessions stay on the host), its report, JUnit XML and captures
@@ -60,8 +64,7 @@ def suite_command() -> str:
     venv_py = kernels.REPO / ".venv" / "bin" / "python"
     return (f"{shlex.quote(str(venv_py))} -m pytest -q -rs -p no:cacheprovider -o timeout=900 "
             "--report-json={out}/report.json --junitxml={out}/junit.xml --captures-dir={out}/captures "
-            "--report-label=guest tests --ignore=tests/unit --ignore=tests/guest --ignore=tests/packaging "
-            "--ignore=tests/faults")
+            "--report-label=guest " + " ".join(SCENARIO_ARGS))
 
 
 def hidden_in_guest(path: Path, cwd: Path) -> str | None:
@@ -277,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     out_root = args.out.resolve()
     out_root.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
+    venv_py = kernels.REPO / ".venv" / "bin" / "python"
+    if args.suite and venv_py.exists() and warm.warm(venv_py, kernels.REPO, kernels.cache_dir(), SCENARIO_ARGS, log=say):
+        args.env += list(warm.guest_env(kernels.cache_dir()).items())  # harness.guests.warm
     jobs = max(1, args.jobs or default_jobs(len(specs)))
     if jobs > 1:
         say(f"booting {len(specs)} kernels, {jobs} at a time")
