@@ -67,11 +67,35 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each ``{"$ref": "#/$defs/NAME"}`` replaced by that definition.
+
+    The validator resolves a reference at every instance it checks (one per result and per
+    step: thousands in a report); the same schema without them validates the same way in
+    a fraction of the time.  A definition that refers to itself keeps its reference.
+    """
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any, inside: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if len(node) == 1 and isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.removeprefix("#/$defs/")
+                if name in defs and name not in inside:
+                    return walk(defs[name], inside + (name,))
+            return {k: walk(v, inside) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, inside) for v in node]
+        return node
+
+    return walk(schema, ())
+
+
 @cache
 def _validator():
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    return Draft202012Validator(inline_refs(json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))))
 
 
 def field_path(path: Iterable[Any]) -> str:

@@ -160,3 +160,25 @@ def test_same_kernel_and_label_twice_refused_unless_labels_differ(tmp_path: Path
 
     relabelled = write_reports(tmp_path / "in2", [a, dict(a, label="slowed")])
     assert cli.main(["compare", "--out", str(out_dir), *map(str, relabelled)]) == 0
+
+
+def test_inlined_references_validate_as_the_references_do():
+    """The validator's schema has its $defs inlined; a self-reference stays a reference."""
+    import json as _json
+
+    from jsonschema import Draft202012Validator
+
+    from harness.reporting.loading import SCHEMA_FILE, inline_refs
+
+    schema = _json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    flat = inline_refs(schema)
+    assert '"$ref"' not in _json.dumps({k: v for k, v in flat.items() if k != "$defs"})
+    bad = {"schema": "x", "results": [{"key": 3}]}
+    assert ([e.message for e in Draft202012Validator(schema).iter_errors(bad)]
+            == [e.message for e in Draft202012Validator(flat).iter_errors(bad)])
+    node = {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}
+    tree = {"$defs": {"node": node}, "properties": {"root": {"$ref": "#/$defs/node"}}}
+    looped = inline_refs(tree)
+    assert looped["properties"]["root"]["properties"]["kids"]["items"] == {"$ref": "#/$defs/node"}
+    refused = {"root": {"kids": [{"kids": 5}]}}
+    assert not Draft202012Validator(tree).is_valid(refused) and not Draft202012Validator(looped).is_valid(refused)
