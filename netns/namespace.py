@@ -31,13 +31,17 @@ def netns_path(name: str) -> str:
     return os.path.join(_netns.NETNS_RUN_DIR, name)
 
 
+def _setns(fd: int, what: str) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns({what}): {os.strerror(err)}")
+
+
 def enter(path: str) -> None:
     """Move the calling thread (only it) into the network namespace at ``path``."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if _libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns({path}): {os.strerror(err)}")
+        _setns(fd, path)
     finally:
         os.close(fd)
 
@@ -56,9 +60,7 @@ def visiting(path: str) -> Iterator[None]:
         try:
             yield
         finally:
-            if _libc.setns(home, CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                raise OSError(err, f"setns back to the thread's own namespace: {os.strerror(err)}")
+            _setns(home, "back to the thread's own namespace")
     finally:
         os.close(home)
 
