@@ -151,7 +151,7 @@ def run_kernels(args: argparse.Namespace) -> int:
     rc = kernel_runs.main(argv)
     if not args.no_compare:
         out = str(Path(args.out).parent)
-        run_compare(argparse.Namespace(inputs=compare_inputs(out), out=out, no_plots=False))
+        run_compare(argparse.Namespace(inputs=compare_inputs(out), out=out, no_plots=False, json=False))
     if rc == 1:
         print("kernels: the suite failed inside some kernel (a behaviour difference or a bug): exit 1")
     elif rc:

@@ -86,3 +86,24 @@ def test_show_prints_facts_and_series(report, capsys):
     assert main(["show", "ET-cubic", "--report", str(report)]) == 0
     out = capsys.readouterr().out
     assert "waking_ack: 19001" in out and "series (1 ACK steps):" in out and "27328" in out
+
+
+def test_kernels_hands_the_comparison_every_option_compare_reads(monkeypatch, tmp_path):
+    """The comparison after the guests gets a namespace as `compare`'s parser would make it."""
+    import argparse as _argparse
+
+    from harness.frontdoor import reports, running
+    from harness.guests import kernel_runs
+
+    seen = []
+    monkeypatch.setattr(kernel_runs, "check_specs", lambda specs: None)
+    monkeypatch.setattr(kernel_runs, "main", lambda argv: 0)
+    monkeypatch.setattr(reports, "run_compare", lambda args: seen.append(args) or 0)
+    args = _argparse.Namespace(specs=["6.12"], kernels=None, out=str(tmp_path / "kernels"), bench=False,
+                               jobs=None, no_compare=False)
+    assert running.run_kernels(args) == 0
+    from harness.frontdoor.commands import build_parser
+
+    wanted = vars(build_parser().parse_args(["compare"]))
+    missing = [name for name in wanted if name not in ("command", "run") and not hasattr(seen[0], name)]
+    assert missing == [] and seen[0].json is False
