@@ -26,6 +26,7 @@ from typing import Any
 from harness.record import machine, store
 
 from .loading import check_distinct, collect_paths, load_report, parse_release
+from .report import bounded_steps
 
 # Facts always shown when a row has them: they are the observable answer of the core
 # EPOLLOUT scenarios (which ACK woke the writer, how much fitted before EAGAIN, which
@@ -169,6 +170,7 @@ def _count_verdicts(results: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     for result in results:
         verdict = str(result.get("verdict", "error"))
         counts[verdict] = counts.get(verdict, 0) + 1
+    counts["bounded"] = bounded_steps(results)
     return counts
 
 
