@@ -110,6 +110,7 @@ def test_blocking_writer_wakes_at_first_writable_ack(scripted, cc, family, recor
           f"the writer with the socket writable after it ({own[:1]} vs {visible}; the writer woke at {wakes})",
           c.timeline)
 
+    c.inside.close()  # one witness at a time: the twin's probes use the same event names
     twin, twin_series = _et_twin(scripted, cc, family, record.conditions.get("gso_max_segs"))
     record.fact("twin_et_wakes", twin)
     diff = {s["ack"]: t["wmem_queued"] - s["wmem_queued"] for s, t in zip(c.series, twin_series)

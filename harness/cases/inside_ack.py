@@ -25,6 +25,7 @@ bound's numbers in ``basis_bound``), so a report says how many verdicts rest on 
 
 from __future__ import annotations
 
+import os
 import socket
 from contextlib import contextmanager
 from typing import Iterator
@@ -39,6 +40,17 @@ from netns.own_kernel import global_sysctl, own_kernel_reason
 
 WITNESSED = "witnessed by kprobes"
 BOUNDED = "bounded, no kernel witness"
+
+
+class WitnessMissing(AssertionError):
+    """The witness is required (``--require-witness``, EPS_REQUIRE_WITNESS=1: the suite's own
+    guests) and could not attach: the case fails with the reason instead of falling back to
+    the bounded rules."""
+
+
+def witness_required() -> bool:
+    """Set by the pytest plugin's ``--require-witness`` (or the environment) for the run."""
+    return os.environ.get("EPS_REQUIRE_WITNESS") == "1"
 
 
 def in_suite_guest() -> bool:
@@ -79,6 +91,8 @@ class InsideAck:
             self.witness = KernelWitness(sock, mount=in_suite_guest())
         except (TracingUnavailable, LookupError, OSError) as exc:
             self.unavailable = str(exc)
+            if witness_required():
+                raise WitnessMissing(f"the kernel witness is required and cannot attach: {exc}") from exc
         self.head = None if self.witness is not None else head_truesize(make_socket, family)
         self.basis = WITNESSED if self.witness is not None else BOUNDED
         self.calls: list[tuple[int, Call]] = []   # (ACK, call)
@@ -142,7 +156,10 @@ class InsideAck:
                                           if s.get("transient") and s.get("call")] or None)
 
     def close(self) -> None:
-        if self.witness is not None:
+        """Remove the witness's probes (at once: the next case's witness uses the same
+        event names); closing again does nothing."""
+        if self.witness is not None and not getattr(self, "_closed", False):
+            self._closed = True
             self.witness.close()
 
 

@@ -63,3 +63,24 @@ def test_outside_the_bound_a_wakeup_is_a_failed_check():
     m.acked(acct, freed=True, bound=AckBound(33000, SNDBUF, 0, 0, 3, HEAD))
     inside.check(30001, m, True, "writer woken")
     assert not inside.timeline.checks[-1].ok
+
+
+def _no_tracing(*_a, **_k):
+    from harness.sockets.kprobes import TracingUnavailable
+
+    raise TracingUnavailable("kprobe ws (p sk_stream_write_space ...) refused: File exists")
+
+
+def test_a_required_witness_that_cannot_attach_fails_with_the_reason(monkeypatch):
+    import pytest
+
+    import harness.cases.inside_ack as ia
+
+    monkeypatch.setattr(ia, "KernelWitness", _no_tracing)
+    monkeypatch.setattr(ia, "head_truesize", lambda *_: HEAD)
+    monkeypatch.setenv("EPS_REQUIRE_WITNESS", "1")
+    with pytest.raises(ia.WitnessMissing, match="File exists"):
+        InsideAck(None, Timeline(), None, 2)
+    monkeypatch.delenv("EPS_REQUIRE_WITNESS")
+    inside = InsideAck(None, Timeline(), None, 2)  # a host without tracing: bounded, visibly
+    assert inside.basis == ia.BOUNDED and "File exists" in inside.timeline.render()
