@@ -83,7 +83,10 @@ class Cell:
 
     @property
     def ran(self) -> bool:
-        return self.verdict != "skip"
+        """The case ran on this kernel: it passed or failed, or it was skipped because the
+        kernel never took the branch it exists for (an ``unreached_branch`` fact): that is a
+        finding about the kernel, compared like any other."""
+        return self.verdict != "skip" or "unreached_branch" in self.facts
 
 
 @dataclass(frozen=True)
