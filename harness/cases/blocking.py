@@ -13,6 +13,8 @@ from typing import Iterator
 
 from harness.sockets.writer import BlockingWriter
 
+from .inside_ack import accepted_on_bound
+
 
 def accepted(acct) -> int:
     """Bytes the kernel took from send() so far: acknowledged data plus SIOCOUTQ."""
@@ -47,9 +49,10 @@ def ack_blocked_writer(c, w: BlockingWriter, ack: int, why: str = "write-space w
     if before is not None:
         if c.inside is not None:
             c.inside.check(ack, c.model, woke, "writer woken", w.tid)
-            if woke and not required:
+            if woke and c.model.ack_outcome.undecided:  # allowed inside the bound, accepted on it
                 c.model.transient_observed(True)
                 c.series[-1]["transient"] = True
+                accepted_on_bound(c.series[-1], c.series[-1].get("bound"))
         else:
             c.timeline.check("writer woken", required, woke, why if required else "no write-space wakeup")
     c.wait(None)  # before the writer runs (waker_runs_first): the state at the wakeup

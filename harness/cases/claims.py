@@ -47,3 +47,21 @@ def first_wakeup(series: list[dict], visible: bool = False) -> int | None:
     """The first ACK with a wakeup; ``visible``: one that an epoll re-poll also reports
     (the accounting after the ACK is writable), which is where an ET item gets EPOLLOUT."""
     return next((s["ack"] for s in series if woke_at(s) and (s["writable"] or not visible)), None)
+
+
+def first_required(series: list[dict]) -> int | None:
+    """The first ACK at which the model requires a wakeup (the accounting after it, or a
+    witnessed call inside it): taken from the model, never from what a sleeper did."""
+    return next((s["ack"] for s in series if s.get("wakeup_required")), None)
+
+
+def claim_woken_as_the_model_allows(steps: list[dict], woke: int | None, what: str, timeline) -> None:
+    """A sleeper that slept through ``steps`` woke at ACK ``woke``: no later than the first
+    ACK the model requires a wakeup at, and only at an ACK where the model allows one
+    (required, or allowed inside a bound: then it is recorded as bounded)."""
+    required = first_required(steps)
+    at = next((s for s in steps if s["ack"] == woke), None)
+    claim(at is not None and bool(at.get("wakeup_required") or at.get("wakeup_allowed"))
+          and (required is None or woke <= required),
+          f"{what}: woke at ACK {woke}; the model requires the wakeup at ACK {required} and allows it at "
+          f"{[s['ack'] for s in steps if s.get('wakeup_allowed') and not s.get('wakeup_required')]}", timeline)

@@ -14,13 +14,13 @@ import time
 from dataclasses import replace
 
 from harness.model import masks as M
-from harness.model.transient import held
+from harness.model.transient import RefillBound
 from harness.sockets.kprobes import TracingUnavailable
 from harness.sockets.sockinfo import Snapshot, inq, snapshot
 from harness.sockets.writer import BlockingWriter, waker_runs_first
 
 from .blocking import accepted
-from .inside_ack import rt_unthrottled
+from .inside_ack import accepted_on_bound, rt_unthrottled
 
 STEP_DEADLINE = 1.0  # s: an ACK the sender is owed arrives long before (no RTO is involved)
 # s: how long a woken writer may take to sleep again; a guard against a hang, not a measure:
@@ -91,11 +91,13 @@ class BlockingSteps:
             ran = self.kernel_accepted(self.last) - self.kernel_accepted(prev) if alive and prev else 0
             if ran > 0 and (self.inside is None or self.inside.witness is None):
                 self._judge_refilled(prev, ran, runnable)
+                runnable = True  # it accepted bytes: it was woken, whatever its state read says
             elif alive and self.inside is not None:
                 self.inside.check(self.samples[-1].ack, self.model, runnable, "blocked writer woken", self.writer.tid)
-                if runnable and not woke and self.model.ack_outcome.allowed:
+                if runnable and not woke and self.model.ack_outcome.undecided:
                     self.model.transient_observed(True)  # inside the bound: the rule held inside the ACK
                     self.series[-1]["transient"] = True
+                    accepted_on_bound(self.series[-1], self.series[-1].get("bound"))
                     self.samples[-1] = replace(self.samples[-1], writable=True)
             elif alive:
                 self.timeline.check("blocked writer woken", woke, runnable,
@@ -122,22 +124,33 @@ class BlockingSteps:
         The harness's priority keeps the writer from running before that read unless this
         thread blocks (a GIL hand-over, a wait for a deferred softirq).  A kernel witness
         reads the accounting inside the ACK itself; without one, the ACK's accounting is
-        bounded by the read before it: every skb's truesize covers at least its payload, so
-        wmem_queued after the ACK is at least the payload it left queued, the bytes accepted
-        before the ACK beyond the ACK number.  A wakeup that the rule cannot explain even
-        there fails; one it can is accepted as bounded.
+        bounded by the read before it (:class:`harness.model.transient.RefillBound`: the
+        bytes left queued, each skb still holding some with its head).  The writer accepted
+        bytes, so it was woken, whatever its state read says: where the rule cannot hold at
+        that bound, the wakeup fails; where it can, it is accepted and marked bounded.
         """
         ack = self.samples[-1].ack
-        floor = max(0, self.kernel_accepted(prev) - (ack - 1))
-        can = held(floor, self.last.sndbuf, 0, self.last.notsent_lowat)
+        head = self.inside.head if self.inside is not None and self.inside.head else 0
+        bound = RefillBound(max(0, self.kernel_accepted(prev) - (ack - 1)), self.last.sndbuf,
+                            self.last.notsent_lowat, head)
+        can = bound.may_hold()
         self.timeline.add("note", f"the woken writer ran before the accounting was read: it accepted {ran} "
-                          f"bytes, so that read no longer describes ACK {ack}")
-        basis = (f"bounded, the writer ran first: wmem_queued after ACK {ack} >= {floor} (payload left "
-                 f"queued) of sndbuf {self.last.sndbuf}: {'the rule can hold' if can else 'the rule cannot hold'}")
-        self.timeline.check("blocked writer woken", runnable if can else False, runnable, basis)
-        self.series[-1].update(writer_ran_first=ran, wakeup_allowed=can, basis=basis, lowest_queued=floor)
+                          f"bytes (state read: {'runnable' if runnable else 'not runnable'}), so that read "
+                          f"no longer describes ACK {ack}")
+        self.timeline.check("blocked writer woken", can, True, bound.brief())
+        entry = self.series[-1]
+        entry.update(writer_ran_first=ran, wakeup_allowed=can, lowest_queued=bound.lowest_queued)
         if can:
+            accepted_on_bound(entry, bound.to_fact())
             self.samples[-1] = replace(self.samples[-1], writable=True)
+
+    def writer_facts(self, record) -> None:
+        """How the writer's wakeups were judged: how many steps it ran before the read after
+        the ACK, and whether every wakeup rests on an exact verdict or some on a bound."""
+        ran_first = [s["ack"] for s in self.series if s.get("writer_ran_first")]
+        bounded = [s["ack"] for s in self.series if s.get("writer_woken") and s.get("basis") == "bounded"]
+        record.fact("writer_ran_first", ran_first or None)
+        record.fact("writer_wake_basis", f"bounded at ACK {', '.join(map(str, bounded))}" if bounded else "exact")
 
     def _stalled_on_window(self) -> bool:
         """Nothing held, nothing in flight, data unsent: the receiver's window is closed.

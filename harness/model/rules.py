@@ -64,10 +64,11 @@ class AckOutcome:
     call: Call | None = None
     bound: AckBound | None = None
 
-    def expect(self, woke: bool) -> bool:
-        """What a sleeper's wakeup at this ACK must be: required ones happen, forbidden ones
-        do not, and only inside the bound (``allowed``) is either accepted."""
-        return woke if (self.allowed and not self.required) else self.required
+    @property
+    def undecided(self) -> bool:
+        """Nothing decides this ACK's wakeup: inside the bound a test may have held, none is
+        known to have (no witness).  A wakeup is allowed, not required: neither is a verdict."""
+        return self.allowed and not self.required
 
     @property
     def verdict(self) -> str:

@@ -24,8 +24,9 @@ Where a kernel witness saw the calls (:class:`Call`), the model replays them.  W
 comes after the first skb sent, so at most ``skbs_sent - 1`` split heads separate it from the
 accounting read after the ACK, and no more than the skbs left in the queues can have come from
 splits (each holds at least one head besides its payload: ``wmem_queued - SIOCOUTQ`` bounds
-how many there are).  A transient wakeup is accepted only if the rule holds at that lowest
-possible ``wmem_queued``; an ACK that sent at most one skb has no such instant.
+how many there are), and a layout without segmentation (gso_max_segs 1) has no splits at all.
+A transient wakeup is allowed (not required: nothing decides it) only if the rule holds at
+that lowest possible ``wmem_queued``; an ACK that sent at most one skb has no such instant.
 """
 
 from __future__ import annotations
@@ -117,10 +118,16 @@ class AckBound:
     skbs_sent: int         # an upper bound of the skbs sent while the ACK was processed
     head_truesize: int     # what one tso_fragment() split adds to wmem_queued
     outq: int | None = None  # SIOCOUTQ after the ACK: the payload bytes still queued
+    gso_max_segs: int | None = None  # the socket's layout (None: not known, splits possible)
 
     @property
     def splits(self) -> int:
-        """The most tso_fragment() heads that can separate the first call from the last."""
+        """The most tso_fragment() heads that can separate the first call from the last.
+
+        With ``gso_max_segs`` 1 (the pinned layout, netns.defaults) every skb holds one MSS
+        and tcp_tso_segs() never lets tso_fragment() split one: no head comes back, none."""
+        if self.gso_max_segs == 1:
+            return 0
         n = max(0, self.skbs_sent - 1)
         if self.outq is not None and self.head_truesize > 0:
             # one more skb than the overhead pays for: 5.10 keeps a first small write in the
@@ -146,4 +153,53 @@ class AckBound:
 
     def to_fact(self) -> dict:
         return {"lowest_queued": self.lowest_queued, "after_queued": self.after_queued, "sndbuf": self.sndbuf,
-                "skbs_sent": self.skbs_sent, "head_truesize": self.head_truesize, "may_hold": self.may_hold()}
+                "skbs_sent": self.skbs_sent, "head_truesize": self.head_truesize, "splits": self.splits,
+                "gso_max_segs": self.gso_max_segs, "may_hold": self.may_hold()}
+
+
+# The most payload one skb can carry: tcp_xmit_size_goal() caps an skb at the socket's
+# sk_gso_max_size, GSO_LEGACY_MAX_SIZE (64 KiB) on links that do not raise it (BIG TCP; the
+# suite never does); with gso_max_segs 1 one MSS.
+SKB_MAX_PAYLOAD = 65536
+
+
+@dataclass(frozen=True)
+class RefillBound:
+    """The least ``wmem_queued`` one ACK can have left, when a woken writer refilled the
+    buffer before the accounting after the ACK was read.
+
+    What the ACK left queued is known from the read before it: the bytes the kernel had
+    accepted beyond the ACK number (``left``, sent or unsent: the refill came later).  Each
+    of those bytes is charged to ``wmem_queued`` (a paged skb's truesize grows by every byte
+    copied into it; the uncharged head tailroom 5.10 uses holds only a connection's first
+    small write, acknowledged long before a writer refills), and every skb still holding some keeps at least its head truesize (as
+    :class:`AckBound` counts): at least ``ceil(left / max_payload)`` of them.  The rule is
+    judged at that lowest value with no unsent bytes: if it cannot hold there, no state of
+    the writer's can make the wakeup right.
+    """
+
+    left: int              # payload bytes still queued after the ACK
+    sndbuf: int
+    notsent_lowat: int
+    head_truesize: int
+    max_payload: int = SKB_MAX_PAYLOAD
+
+    @property
+    def skbs(self) -> int:
+        return -(-self.left // self.max_payload) if self.left > 0 else 0
+
+    @property
+    def lowest_queued(self) -> int:
+        return self.left + self.skbs * self.head_truesize
+
+    def may_hold(self) -> bool:
+        return held(self.lowest_queued, self.sndbuf, 0, self.notsent_lowat)
+
+    def brief(self) -> str:
+        return (f"bounded, the writer ran first: {self.left} bytes left queued in {self.skbs} skb(s) at least, "
+                f"head truesize {self.head_truesize}: wmem_queued >= {self.lowest_queued} of sndbuf {self.sndbuf} "
+                f"({'the rule can hold' if self.may_hold() else 'the rule cannot hold'})")
+
+    def to_fact(self) -> dict:
+        return {"left": self.left, "skbs": self.skbs, "head_truesize": self.head_truesize,
+                "lowest_queued": self.lowest_queued, "sndbuf": self.sndbuf, "may_hold": self.may_hold()}

@@ -67,6 +67,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "around the step that matters; '--timelines full' prints every step, failures too")
     g.addoption("--strict-skips", action="store_true", default=os.environ.get("EPS_STRICT") == "1",
                 help="a missing capability fails the test instead of skipping it (also EPS_STRICT=1)")
+    g.addoption("--require-witness", action="store_true", default=os.environ.get("EPS_REQUIRE_WITNESS") == "1",
+                help="a case whose kernel witness (kprobes) cannot attach fails with the reason instead of "
+                     "being judged on bounds (also EPS_REQUIRE_WITNESS=1; the suite's own guests set it)")
     g.addoption("--partial-report", action="store_true",
                 help="this run covers part of the suite (epoll-semantics run sets it when files are "
                      "named): the report goes under partial/ beside --report-json's path")
@@ -93,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
     from netns import sweep
 
     _check_writable("--report-json", config.getoption("--report-json"), is_dir=False)
+    if config.getoption("--require-witness"):  # read where the witness attaches (harness.cases.inside_ack)
+        os.environ["EPS_REQUIRE_WITNESS"] = "1"
     captures = config.getoption("--captures-dir")
     _check_writable("--captures-dir", captures, is_dir=True)
     teardown = Teardown()

@@ -93,7 +93,8 @@ class Table:
 
 
 def summary_table(comparison: Comparison) -> Table:
-    header = ("Kernel", "Machine", "Generated", "Report", "Pass", "Fail", "Skip", "Error", "Findings")
+    header = ("Kernel", "Machine", "Generated", "Report", "Pass", "Fail", "Skip", "Error", "Findings",
+              "On bounds")
     findings: dict[str, int] = {}
     for kernel, _row, _text in comparison.findings:
         findings[kernel.id] = findings.get(kernel.id, 0) + 1
@@ -107,7 +108,7 @@ def summary_table(comparison: Comparison) -> Table:
                     k.title, f"{k.host} ({k.machine})" if k.host else k.machine, k.generated_at, k.source,
                     str(c.get("pass", 0)), str(c.get("fail", 0)),
                     str(c.get("skip", 0)), str(c.get("error", 0)),
-                    str(findings.get(k.id, 0)),
+                    str(findings.get(k.id, 0)), str(c.get("bounded", 0)),
                 )
             )
         )

@@ -26,6 +26,7 @@ from typing import Any
 from harness.record import machine, store
 
 from .loading import check_distinct, collect_paths, load_report, parse_release
+from .report import bounded_steps
 
 # Facts always shown when a row has them: they are the observable answer of the core
 # EPOLLOUT scenarios (which ACK woke the writer, how much fitted before EAGAIN, which
@@ -82,7 +83,10 @@ class Cell:
 
     @property
     def ran(self) -> bool:
-        return self.verdict != "skip"
+        """The case ran on this kernel: it passed or failed, or it was skipped because the
+        kernel never took the branch it exists for (an ``unreached_branch`` fact): that is a
+        finding about the kernel, compared like any other."""
+        return self.verdict != "skip" or "unreached_branch" in self.facts
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,7 @@ def _count_verdicts(results: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     for result in results:
         verdict = str(result.get("verdict", "error"))
         counts[verdict] = counts.get(verdict, 0) + 1
+    counts["bounded"] = bounded_steps(results)
     return counts
 
 

@@ -76,6 +76,16 @@ def package_version(proc_version: str | None = None) -> dict[str, str | None]:
     return {"package_version": found[-1] if found else None, "proc_version": proc_version}
 
 
+def bounded_steps(results) -> int:
+    """How many steps of a run's series rest on a bound ("basis": "bounded"): a wakeup
+    accepted only because a bound allowed it, where no exact accounting or witness decided."""
+    return sum(1 for r in results for s in (_get(r, "series") or ()) if s.get("basis") == "bounded")
+
+
+def _get(r, name: str):
+    return r.get(name) if isinstance(r, dict) else getattr(r, name, None)
+
+
 def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestion: dict,
           rules: dict, label: str = "host") -> dict:
     from harness.model.rules import parse_release
@@ -85,6 +95,7 @@ def build(results: list[Result], *, capabilities: dict, sysctls: dict, congestio
     summary = {v: 0 for v in ("passed", "failed", "skipped", "error")}
     for r in results:
         summary[{"pass": "passed", "fail": "failed", "skip": "skipped", "error": "error"}[r.verdict]] += 1
+    summary["bounded"] = bounded_steps(results)
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -149,7 +160,7 @@ def table(doc: dict) -> str:
     k = doc["kernel"]
     s = doc["summary"]
     lines = [f"kernel {k['release']} ({k['machine']}): {s['passed']} passed, {s['failed']} failed, "
-             f"{s['skipped']} skipped, {s['error']} error",
+             f"{s['skipped']} skipped, {s['error']} error, {s.get('bounded', 0)} verdict(s) on bounds",
              "capabilities: " + ", ".join(f"{n}={'yes' if c['ok'] else 'no'}"
                                           for n, c in doc["capabilities"].items()),
              fmt.format(*head).rstrip(), fmt.format(*("-" * w for w in widths[:-1]), "-" * 20).rstrip()]

@@ -106,6 +106,9 @@ def head_lines(doc: dict[str, Any]) -> list[str]:
                  + ("; missing: " + "; ".join(missing) if missing else ""))
     if cc:
         lines.append(f"congestion control: default {cc.get('default')}, available {' '.join(cc.get('available', []))}")
+    if "bounded" in doc.get("summary", {}):
+        lines.append(f"verdicts resting on bounds: {doc['summary']['bounded']} (series steps with basis "
+                     "'bounded': no exact accounting or kernel witness decided them)")
     if doc.get("partial"):
         lines.append(f"a subset ({doc['partial'].get('why')}): the full report is {doc['partial'].get('full_report')}")
     return lines

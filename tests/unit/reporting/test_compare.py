@@ -312,3 +312,38 @@ def test_a_failed_cells_timeline_is_written_beside_the_pages_from_the_reports_st
     assert len(files) == 1 and "send(1000) = 1000" in files[0].read_text()
     assert f"timelines/{files[0].name}" in (tmp_path / "out" / "compare.md").read_text()
     assert f"timelines/{files[0].name}" in (tmp_path / "out" / "compare.html").read_text()
+
+
+def test_the_comparison_counts_the_verdicts_that_rest_on_bounds(tmp_path: Path):
+    reports = three_kernels()
+    first = reports[0]
+    for r in first["results"]:
+        if r.get("series"):
+            r["series"][0]["basis"] = "bounded"
+            break
+    else:
+        first["results"][0]["series"] = [{"ack": 1, "wmem_queued": 0, "sndbuf": 1, "basis": "bounded"}]
+    write_reports(tmp_path / "in", reports)
+    markdown = render_markdown(load_comparison([tmp_path / "in"]))
+    head = next(t for t in markdown.splitlines() if t.startswith("| Kernel |"))
+    assert "On bounds" in head
+    rows = [t for t in markdown.splitlines() if t.startswith("| ") and "x86_64" in t][:3]
+    assert sorted(r.rstrip(" |").rsplit("|", 1)[-1].strip() for r in rows) == ["0", "0", "1"]
+
+
+def test_an_unreached_branch_is_compared_not_hidden_like_a_skip():
+    """A case skipped because the kernel never took its branch still observed the kernel:
+    its facts differ from a kernel that took the branch, unlike a skip for a missing
+    capability."""
+    from compare_samples import PRESSURE
+
+    took = result(PRESSURE, facts={"empty_socket_under_pressure": "EAGAIN with empty queues, woken directly"})
+    forced = result(PRESSURE, verdict="skip", facts={"empty_socket_under_pressure": "forced progress: 4096 bytes queued",
+                                                     "unreached_branch": "EAGAIN with both queues empty"})
+    missing = result(PRESSURE, verdict="skip", facts={})
+    reports = [make_report("5.10.0", [5, 10, 0], "guest", [took]), make_report("6.1.0", [6, 1, 0], "guest", [forced])]
+    row = next(r for r in build_comparison([(f"r{i}.json", d) for i, d in enumerate(reports)]).rows if r.key == PRESSURE)
+    assert row.differs and "empty_socket_under_pressure" in row.differing_facts
+    reports[1] = make_report("6.1.0", [6, 1, 0], "guest", [missing])
+    row = next(r for r in build_comparison([(f"r{i}.json", d) for i, d in enumerate(reports)]).rows if r.key == PRESSURE)
+    assert not row.differs

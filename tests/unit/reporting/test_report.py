@@ -29,7 +29,7 @@ def test_written_report_loads_with_the_comparison_loader(tmp_path):
     path = R.write(str(tmp_path / "r.json"), build())
     doc = load_report(path)
     assert doc["schema"] == R.SCHEMA and doc["schema_version"] == R.SCHEMA_VERSION
-    assert doc["summary"] == {"passed": 1, "failed": 0, "skipped": 1, "error": 0}
+    assert doc["summary"] == {"passed": 1, "failed": 0, "skipped": 1, "error": 0, "bounded": 0}
     assert [r["key"] for r in doc["results"]] == sorted(r.key for r in sample_results())
     assert "series" not in doc["results"][1]
     json.loads(open(path).read())

@@ -61,3 +61,15 @@ def test_table_filters_and_wraps():
     wrapped = full_table(d, 80, key="long")
     assert all(len(line) <= 80 for line in wrapped.splitlines()[2:])
     assert sum(line.lstrip().startswith("note=") or set(line.strip()) == {"x"} for line in wrapped.splitlines()) >= 3
+
+
+def test_the_summary_says_how_many_verdicts_rest_on_bounds():
+    from harness.reporting.report import bounded_steps
+    from harness.reporting.summary import summary as one_screen
+
+    results = [{"key": "t/s", "topic": "t", "scenario": "s", "verdict": "pass", "params": {},
+                "series": [{"ack": 1, "basis": "exact"}, {"ack": 2, "basis": "bounded", "basis_bound": {}}]}]
+    assert bounded_steps(results) == 1
+    doc = {"kernel": {}, "summary": {"passed": 1, "failed": 0, "skipped": 0, "error": 0, "bounded": 1},
+           "results": results}
+    assert "verdicts resting on bounds: 1" in one_screen(doc)
