@@ -9,19 +9,24 @@ Every wait below is checked against the rule engine fed with the accounting read
 step; each scenario also asserts its own claim directly.  poll() and select() run the same
 scenarios: they have no edge mode, so they must agree with level-triggered epoll at every
 step (the case checks each of their waits against an LT epoll watch of the same socket).
+io_uring poll requests run them too (harness.model.uring): a multishot request completes once
+per wakeup like ET, with the wakeup's key as its mask; a one-shot request that the waiter
+re-arms at each wait polls when armed, and reports like LT.
 """
 
 import pytest
 
-from harness.cases.claims import claim_single_wakeup, first_writable_ack
+from harness.cases.claims import claim_single_wakeup, first_writable_ack, record_completions, wakeup_driven
 from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import writeable
 from harness.peers.tunpeer import PeerOptions
+from harness.sockets.waiters import WAITERS_AND_URING
 
 MSS = 1000
 SNDBUF = 21000  # the kernel doubles it: 42000 bytes of sndbuf, locked against autotuning
 PEER = PeerOptions(mss=MSS, window=65535, wscale=0)
+pytestmark = pytest.mark.parametrize("waiter", WAITERS_AND_URING)
 
 
 def test_first_epollout_after_accept(scripted, waiter, cc, family, record):
@@ -35,8 +40,9 @@ def test_first_epollout_after_accept(scripted, waiter, cc, family, record):
         c.wait()
     settle(c.timeline)
     outs = [m for _, _, m in c.reports]
+    record_completions(record, c)
     claim(outs[0] == M.OUT, "the first wait after ADD reports EPOLLOUT", c.timeline)
-    claim(outs[1:] == ([0, 0] if waiter == "ET" else [M.OUT, M.OUT]),
+    claim(outs[1:] == ([0, 0] if wakeup_driven(waiter) else [M.OUT, M.OUT]),
           "ET: nothing after the first report; LT: EPOLLOUT on every wait", c.timeline)
     record.fact("masks", [M.name(m) for m in outs])
 
@@ -56,9 +62,10 @@ def test_first_epollout_after_connect(scripted, waiter, cc, family, record):
         c.wait()
     settle(c.timeline)
     outs = [m for _, _, m in c.reports]
+    record_completions(record, c)
     claim(outs[0] == 0, "nothing is reported while the connection is in SYN_SENT", c.timeline)
     claim(outs[1] == M.OUT, "connection established: EPOLLOUT", c.timeline)
-    claim(outs[2:] == ([0, 0] if waiter == "ET" else [M.OUT, M.OUT]),
+    claim(outs[2:] == ([0, 0] if wakeup_driven(waiter) else [M.OUT, M.OUT]),
           "ET: once; LT: on every wait", c.timeline)
     record.fact("masks", [M.name(m) for m in outs])
 
@@ -74,11 +81,12 @@ def test_small_write_then_acks(scripted, waiter, cc, family, record):
     c.ack_all(MSS)
     settle(c.timeline)
     acks = c.out_reports(since_step=3)
-    if waiter == "ET":
-        claim(acks == [], "ET: no EPOLLOUT from the ACKs of a write that fitted", c.timeline)
+    record_completions(record, c)
+    if wakeup_driven(waiter):
+        claim(acks == [], f"{waiter}: no EPOLLOUT from the ACKs of a write that fitted", c.timeline)
     else:
-        claim(len(acks) == len(c.series) + 1, "LT: EPOLLOUT at every wait", c.timeline)
-    record.fact("et_epollout_from_acks", len(acks) if waiter == "ET" else None)
+        claim(len(acks) == len(c.series) + 1, f"{waiter}: EPOLLOUT at every wait", c.timeline)
+    record.fact("et_epollout_from_acks", len(acks) if wakeup_driven(waiter) else None)
 
 
 @pytest.mark.parametrize("write,layout", [("eagain", "pinned"), ("short", "pinned"), ("eagain", "natural")],
@@ -100,6 +108,7 @@ def test_out_of_space_then_acks(scripted, waiter, cc, family, record, write, lay
     record.fact("bytes_before_eagain" if write == "eagain" else "bytes_accepted", accepted)
     record_wake(record, c, first_writable_ack(c))
     record.fact("observed_epollout", [label for _, label in c.out_reports(since_step=since)])
+    record_completions(record, c)
     claim_single_wakeup(c, waiter, since, write)
 
 
@@ -120,7 +129,7 @@ def test_full_without_eagain(scripted, waiter, cc, family, record, arm):
     unwritable socket runs tcp_poll, which arms the wakeup.  In LT the waits after each ACK
     re-poll the item (it stays on the ready list), so the first of them arms it: LT gets
     EPOLLOUT from the first ACK that makes the socket writable, in both variants."""
-    edge = waiter == "ET"
+    edge = wakeup_driven(waiter)
     c = scripted.accept(family, cc, sndbuf=SNDBUF, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
@@ -133,8 +142,9 @@ def test_full_without_eagain(scripted, waiter, cc, family, record, arm):
     c.ack_all(MSS)
     settle(c.timeline)
     record.fact("bytes_written", c.accepted)
+    record_completions(record, c)
     if edge and arm is None:
-        claim(c.out_reports(since) == [], "ET: no EPOLLOUT when nothing armed the wakeup", c.timeline)
+        claim(c.out_reports(since) == [], f"{waiter}: no EPOLLOUT when nothing armed the wakeup", c.timeline)
         record.fact("waking_ack", None)
     else:
         record_wake(record, c, first_writable_ack(c))
@@ -143,7 +153,10 @@ def test_full_without_eagain(scripted, waiter, cc, family, record, arm):
 
 def test_data_on_writable_socket_reports_full_mask(scripted, waiter, cc, family, record):
     """Data arriving wakes the item with an EPOLLIN key, but epoll_wait re-polls and
-    reports the whole current mask: EPOLLIN|EPOLLOUT, in ET too (fs/eventpoll.c)."""
+    reports the whole current mask: EPOLLIN|EPOLLOUT, in ET too (fs/eventpoll.c).
+
+    A multishot io_uring poll request does not re-poll: it completes with the wakeup's key
+    (io_poll_wake() keeps it as the result), EPOLLIN without EPOLLOUT."""
     c = scripted.accept(family, cc, opts=PEER, waiter=waiter)
     c.register()
     c.wait()
@@ -151,5 +164,10 @@ def test_data_on_writable_socket_reports_full_mask(scripted, waiter, cc, family,
     c.peer_data(b"x" * 100)
     got = c.wait("epoll_wait after data")
     settle(c.timeline)
-    claim(got == M.IN | M.OUT, "data on a writable socket reports EPOLLIN|EPOLLOUT", c.timeline)
+    record_completions(record, c)
+    if waiter == "uring-multishot":
+        claim(got == M.IN, "multishot poll: data on a writable socket completes with EPOLLIN, the "
+              "wakeup's key, not the full mask", c.timeline)
+    else:
+        claim(got == M.IN | M.OUT, "data on a writable socket reports EPOLLIN|EPOLLOUT", c.timeline)
     record.fact("masks", [M.name(m) for _, _, m in c.reports])

@@ -7,21 +7,26 @@ never read; reading wakes nobody.  Level-triggered epoll, poll() and select() re
 while the readable bytes reach the target.  setsockopt(SO_RCVLOWAT) re-checks at once
 (tcp_set_rcvlowat()).  An urgent byte (tcp_urg()) sets EPOLLPRI until recv(MSG_OOB) takes it.
 
-Each scenario is a script of steps run under every waiter (epoll ET and LT, poll, select);
-every wait is checked against the rule engine, poll and select also against an LT epoll
-watch of the same socket.
+Each scenario is a script of steps run under every waiter (epoll ET and LT, poll, select, and
+io_uring poll one-shot and multishot); every wait is checked against the rule engine, poll and
+select also against an LT epoll watch of the same socket.  A multishot poll request completes
+with the wakeup's key: a data arrival gives EPOLLIN|EPOLLPRI when EPOLLPRI was asked for,
+urgent byte or not (sock_def_readable() wakes with EPOLLIN|EPOLLPRI|EPOLLRDNORM|EPOLLRDBAND).
 """
 
 import socket
 
 import pytest
 
+from harness.cases.claims import wakeup_driven
 from harness.cases.scenarios import run_accepted, table
 from harness.cases.verdict import claim
 from harness.model import masks as M
 from harness.peers.tunpeer import PeerOptions
+from harness.sockets.waiters import WAITERS_AND_URING
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
+pytestmark = pytest.mark.parametrize("waiter", WAITERS_AND_URING)
 
 
 def data_again_unread(c, record):
@@ -43,7 +48,7 @@ def partial_read(c, record):
     after = c.wait("epoll_wait after reading half")
     c.recv(50)
     c.wait("epoll_wait after reading the rest")
-    claim(after == (0 if c.mode == "ET" else M.IN | M.OUT),
+    claim(after == (0 if wakeup_driven(c.mode) else M.IN | M.OUT),
           "ET: nothing after a partial read; level: EPOLLIN while data remains", c.timeline)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from harness.model import masks as M
 from harness.model.rules import EpollModel, KernelRules, writeable
+from harness.model.uring import URING_WAITERS, UringModel
 from harness.peers.tunpeer import PeerConn
 from harness.record.timeline import Timeline
 from harness.sockets.epoll import Watch
@@ -69,10 +70,13 @@ class Case(Sending, StateSteps, MultiWatch):
         self.timeline.begin(f"epoll_ctl ADD ({self.mode})" if mechanism(self.mode) == "epoll"
                             else f"{self.mode}: watch {M.name(events)}")
         self.watch = make_watch(self.mode, self.sock, events, self.timeline)
-        self.model = EpollModel(self.rules, self.edge, events, mechanism=mechanism(self.mode))
+        if self.mode in URING_WAITERS:
+            self.model = UringModel(self.rules, False, events, multishot=self.mode == "uring-multishot")
+        else:
+            self.model = EpollModel(self.rules, self.edge, events, mechanism=mechanism(self.mode))
         self.timeline.follow(self.model.history)  # the model's reasoning, step by step
         self.watch.add()
-        if mechanism(self.mode) != "epoll":
+        if mechanism(self.mode) in ("poll", "select"):
             # poll()/select() must agree with level-triggered epoll at every step: watch the
             # same socket with LT epoll too, and compare kernel with kernel at each wait.
             self.shadow = Watch(self.sock, False, events, None)
@@ -103,6 +107,9 @@ class Case(Sending, StateSteps, MultiWatch):
         observed = self.watch.wait(0)
         what = f"epoll_wait({self.mode})" if mechanism(self.mode) == "epoll" else f"{self.mode}()"
         self.timeline.check(what, M.name(required.mask), M.name(observed), required.why)
+        if self.mode in URING_WAITERS:
+            self.timeline.check(f"{self.mode} completions", self.model.completions,
+                                self.watch.last_completions, required.why)
         if self.shadow is not None:
             lt_required = self.shadow_model.wait(acct)
             lt = self.shadow.wait(0)

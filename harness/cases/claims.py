@@ -11,6 +11,24 @@ from __future__ import annotations
 
 from .verdict import claim
 
+# Waiters that report readiness once per wakeup (the others report it at every wait while the
+# mask holds): edge-triggered epoll, and a multishot io_uring poll request.  A one-shot
+# request re-armed at each wait polls when armed, so it reports like level-triggered epoll.
+WAKEUP_DRIVEN = ("ET", "uring-multishot")
+
+
+def wakeup_driven(waiter: str) -> bool:
+    return waiter in WAKEUP_DRIVEN
+
+
+def record_completions(record, case) -> None:
+    """For an io_uring waiter, how many completions each wait reaped ('step 4 (ACK 9001): 1')."""
+    counts = getattr(case.watch, "completions", None)
+    if counts is None or not hasattr(case.watch, "last_completions"):
+        return
+    record.fact("completions", [f"step {step} ({label}): {n}"
+                                for (step, label, _), n in zip(case.reports, counts) if n])
+
 
 def first_writable_ack(case) -> int | None:
     """The first ACK after which the accounting read at that step satisfies the rule."""
@@ -18,15 +36,16 @@ def first_writable_ack(case) -> int | None:
 
 
 def claim_single_wakeup(case, mode: str, since: int, what: str) -> tuple[int, dict]:
-    """ET: exactly one EPOLLOUT after step ``since``, at the first ACK that makes the socket
-    writable.  Level-triggered epoll, poll, select: EPOLLOUT from that ACK on, never before.
+    """ET (and multishot io_uring poll): exactly one EPOLLOUT after step ``since``, at the
+    first ACK that makes the socket writable.  Level-triggered epoll, poll, select, a
+    re-armed one-shot io_uring poll: EPOLLOUT from that ACK on, never before.
     Returns that ACK and the series entry at it."""
     first = first_writable_ack(case)
     claim(first is not None, f"{what}: some ACK makes the socket writable again", case.timeline)
     labels = [label for _, label in case.out_reports(since_step=since)]
-    if mode == "ET":
-        claim(len(labels) == 1, f"{what}: ET reports EPOLLOUT exactly once (got {len(labels)})", case.timeline)
-        claim(labels[0] == f"ACK {first}", f"{what}: the ET EPOLLOUT comes at ACK {first}, the first "
+    if wakeup_driven(mode):
+        claim(len(labels) == 1, f"{what}: {mode} reports EPOLLOUT exactly once (got {len(labels)})", case.timeline)
+        claim(labels[0] == f"ACK {first}", f"{what}: the {mode} EPOLLOUT comes at ACK {first}, the first "
               f"after which free >= queued/2 (got it at {labels[0]})", case.timeline)
     else:
         claim(bool(labels) and labels[0] == f"ACK {first}",

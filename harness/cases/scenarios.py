@@ -68,6 +68,9 @@ def record_masks(c, record, waiter: str) -> None:
     record.fact("mode", waiter)  # the report's mode column: ET, LT, poll or select
     record.fact("masks", c.masks())
     record.fact("events_at", c.events_at())
+    from .claims import record_completions
+
+    record_completions(record, c)
     note = no_edge_note(waiter)
     if note:
         record.fact("edge", note)

@@ -48,9 +48,12 @@ class StateRules:
         self.sock.err = 0
 
     def urgent_arrived(self, acct) -> None:
-        """tcp_urg(): the urgent byte arrived: urg_data valid (EPOLLPRI), sk_data_ready()."""
+        """tcp_urg(): the urgent byte arrived: urg_data valid (EPOLLPRI), sk_data_ready();
+        then tcp_data_queue() queues the segment's bytes and tcp_data_ready() wakes again
+        (two wakeups: an io_uring poll request folds them and re-polls)."""
         self.sock.urgent = True
         self._wake_all(M.KEY_DATA_READY, "urgent data")
+        self.data_ready(acct)
 
     def oob_read(self) -> None:
         """recv(MSG_OOB) took the urgent byte: urg_data becomes TCP_URG_READ, no EPOLLPRI."""

@@ -263,4 +263,22 @@ def probe_all() -> dict[str, Capability]:
         if name not in caps:
             caps[name] = Capability(False, f"{name} not probed: {caps['root'].reason}")
     caps["tracing"] = probe_tracing()
+    caps.update(uring=probe_uring(), uring_multishot=probe_uring_multishot())
     return caps
+
+
+def probe_uring() -> Capability:
+    """A ring set up for real: kernel.io_uring_disabled, a seccomp filter or a kernel without
+    io_uring each name themselves in the reason."""
+    from harness.sockets.uring import uring_problem
+
+    problem = uring_problem()
+    return Capability(problem is None, problem)
+
+
+def probe_uring_multishot() -> Capability:
+    """A multishot poll request on a pipe that must stay armed after its first completion."""
+    from harness.sockets.uring import multishot_problem
+
+    problem = multishot_problem()
+    return Capability(problem is None, problem)

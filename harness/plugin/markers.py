@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-WAITERS = {"ET": "et", "LT": "lt", "poll": "poll", "select": "select"}
+WAITERS = {"ET": "et", "LT": "lt", "poll": "poll", "select": "select",
+           "uring-oneshot": "uring_oneshot", "uring-multishot": "uring_multishot"}
 FAMILIES = ("ipv4", "ipv6")
 PEERS = {"scripted": ("scripted", "scripted_net"), "realpeer": ("real", "real_net")}
 
@@ -26,9 +27,11 @@ CAPABILITIES = {
     "netem": "the netem qdisc (CONFIG_NET_SCH_NETEM)",
     "nfqueue": "NFQUEUE, to hold the receiver's ACKs (the gate)",
     "sched_fifo": "SCHED_FIFO, to read the accounting at the instant a blocked writer wakes",
+    "uring": "io_uring (io_uring_setup allowed), for the io_uring poll waiters",
+    "uring_multishot": "multishot io_uring poll (IORING_POLL_ADD_MULTI, Linux 5.13)",
 }
 # capability markers that are probes of their own (the others are implied by root)
-PROBED = ("root", "tun", "ipv6", "netem", "nfqueue", "sched_fifo")
+PROBED = ("root", "tun", "ipv6", "netem", "nfqueue", "sched_fifo", "uring", "uring_multishot")
 
 # fixture: capabilities it needs
 FIXTURE_NEEDS = {
@@ -38,7 +41,7 @@ FIXTURE_NEEDS = {
 
 
 def register(config: pytest.Config) -> None:
-    lines = [f"{m}: waiter {w}" for w, m in WAITERS.items()]
+    lines = [f"{m}: waiter {w}" for w, m in WAITERS.items() if m not in CAPABILITIES]
     lines += [f"{f}: address family {f}" for f in FAMILIES]
     lines += ["scripted: the far side is the scripted TCP peer on TUN",
               "realpeer: the far side is a real Linux TCP stack over veth"]
@@ -54,6 +57,8 @@ def markers_for(topic: str, params: dict, fixtures: list[str] | tuple[str, ...],
     waiter = params.get("waiter", params.get("mode"))
     if waiter in WAITERS:
         names.append(WAITERS[waiter])
+        if waiter.startswith("uring-"):
+            names.append("uring")  # the multishot waiter's own marker is its capability too
     if params.get("family") in FAMILIES:
         names.append(params["family"])
         if params["family"] == "ipv6":

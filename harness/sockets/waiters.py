@@ -1,4 +1,5 @@
-"""The waiting mechanisms a scenario can run under: epoll (ET or LT), poll() and select().
+"""The waiting mechanisms a scenario can run under: epoll (ET or LT), poll() and select(),
+and io_uring poll requests (:mod:`harness.sockets.uring`).
 
 All have the interface of :class:`harness.sockets.epoll.Watch` (``add``, ``mod``, ``wait``,
 ``close``), so a scenario is written once and parametrized by the mechanism.  poll() and
@@ -17,13 +18,16 @@ from harness.model import masks as M
 from harness.record.timeline import Timeline
 
 from .epoll import Watch
+from .uring import URING_WAITERS, UringWatch
 
-# The waiter parameter of the scenarios: epoll edge- and level-triggered, poll, select.
+# The waiter parameter of the scenarios: epoll edge- and level-triggered, poll, select; and
+# io_uring poll requests, one-shot and multishot (harness.sockets.uring).
 WAITERS = ("ET", "LT", "poll", "select")
+WAITERS_AND_URING = WAITERS + URING_WAITERS
 
 
 def mechanism(waiter: str) -> str:
-    """'epoll', 'poll' or 'select' for a waiter name."""
+    """'epoll', 'poll', 'select', 'uring-oneshot' or 'uring-multishot' for a waiter name."""
     return "epoll" if waiter in ("ET", "LT") else waiter
 
 
@@ -113,4 +117,6 @@ def make_watch(waiter: str, sock: socket.socket, events: int, timeline: Timeline
         return PollWatch(sock, events, timeline)
     if waiter == "select":
         return SelectWatch(sock, events, timeline)
+    if waiter in URING_WAITERS:
+        return UringWatch(sock, events, timeline, multishot=waiter == "uring-multishot")
     raise ValueError(f"unknown waiter {waiter!r}")
