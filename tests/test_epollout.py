@@ -26,7 +26,12 @@ from harness.sockets.waiters import WAITERS_AND_URING
 MSS = 1000
 SNDBUF = 21000  # the kernel doubles it: 42000 bytes of sndbuf, locked against autotuning
 PEER = PeerOptions(mss=MSS, window=65535, wscale=0)
-pytestmark = pytest.mark.parametrize("waiter", WAITERS_AND_URING)
+
+
+@pytest.fixture(params=WAITERS_AND_URING)
+def waiter(request: pytest.FixtureRequest) -> str:
+    """The conftest's waiters and the io_uring poll requests, one-shot and multishot."""
+    return request.param
 
 
 def test_first_epollout_after_accept(scripted, waiter, cc, family, record):

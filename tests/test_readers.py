@@ -26,7 +26,12 @@ from harness.peers.tunpeer import PeerOptions
 from harness.sockets.waiters import WAITERS_AND_URING
 
 PEER = PeerOptions(mss=1000, window=65535, wscale=0)
-pytestmark = pytest.mark.parametrize("waiter", WAITERS_AND_URING)
+
+
+@pytest.fixture(params=WAITERS_AND_URING)
+def waiter(request: pytest.FixtureRequest) -> str:
+    """The conftest's waiters and the io_uring poll requests, one-shot and multishot."""
+    return request.param
 
 
 def data_again_unread(c, record):

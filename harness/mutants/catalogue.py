@@ -19,6 +19,8 @@ STATE = "tests/test_state.py"
 LOOPS = "tests/test_event_loops.py"      # the patterns event loops got wrong
 MANY = "tests/test_many_waiters.py"      # several waiters on one socket
 WAITQUEUE = "harness/model/waitqueue.py"
+READERS = "tests/test_readers.py"
+URING = "harness/model/uring.py"
 
 
 @dataclass(frozen=True)
@@ -165,4 +167,30 @@ MUTANTS: tuple[Mutant, ...] = (
            '        self.model.write_space(acct, "SO_SNDBUF")\n',
            "        pass\n",
            (WRITERS,), "sndbuf_raise and ipv4"),
+    # -- io_uring poll requests -----------------------------------------------------------------
+    Mutant("multishot-like-et", "a multishot completion re-polls for the full mask, like ET epoll", URING,
+           "        if len(keys) == 1 and keys[0] != M.KEY_ANY:\n",
+           "        if False:\n",
+           (EPOLLOUT,), "data_on_writable and ipv4 and cubic and multishot"),
+    Mutant("multishot-like-lt", "a multishot request completes at every wait while the mask holds", URING,
+           "        if not self.armed and not self.posted:\n",
+           "        if not self.posted:\n",
+           (EPOLLOUT,), "first_epollout_after_accept and ipv4 and cubic and multishot"),
+    Mutant("oneshot-rearms-itself", "a one-shot request stays armed after its completion", URING,
+           "        if not self.multishot:\n            self.armed = False\n",
+           "        if not self.multishot:\n            pass\n",
+           (EPOLLOUT,), "first_epollout_after_accept and ipv4 and cubic and oneshot"),
+    Mutant("wakeups-not-folded", "each wakeup before the task work runs is a completion of its own", URING,
+           '        if mask:\n            self._post(mask, f"{how}: {M.name(mask)}")\n',
+           '        for _ in keys if mask else ():\n            self._post(mask, f"{how}: {M.name(mask)}")\n',
+           (READERS,), "urgent and ipv4 and multishot"),
+    Mutant("completion-miscounted", "the waiter counts a completion at every wait, also when it reaped none",
+           "harness/sockets/uring.py",
+           "        self.last_completions = n\n",
+           "        self.last_completions = max(n, 1)\n",
+           (EPOLLOUT,), "first_epollout_after_accept and ipv4 and cubic and uring"),
+    Mutant("oneshot-never-rearmed", "the one-shot waiter never submits its request again", "harness/sockets/uring.py",
+           "            if not c.more:\n                self.armed = False\n",
+           "            if not c.more:\n                pass\n",
+           (EPOLLOUT,), "first_epollout_after_accept and ipv4 and cubic and oneshot"),
 )

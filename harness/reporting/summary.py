@@ -1,7 +1,8 @@
 """One screen per run: one line per scenario, failures first, the kernel and capabilities on top.
 
 A scenario runs in several variants (waiter, congestion control, family, ACK mode); its line
-shows one cell per waiter (ET, LT, poll, select, or the scenario's own mode) saying how its
+shows one cell per waiter (ET, LT, poll, select, io_uring poll one-shot ``uring1`` and
+multishot ``uringM`` when the report has them, or the scenario's own mode) saying how its
 variants went, and the scenario's headline fact (the first of ``report.KEY_FACTS`` it has,
 as a range when the variants differ), or for a failing one the first failure's reason.
 ``epoll-semantics table --full`` has every result.
@@ -15,7 +16,9 @@ from typing import Any
 
 from .report import _fact
 
-WAITERS = ("ET", "LT", "poll", "select")
+WAITERS = ("ET", "LT", "poll", "select", "uring-oneshot", "uring-multishot")
+# io_uring poll requests get a column only in a report that has them, under a short name
+URING_COLUMNS = {"uring-oneshot": "uring1", "uring-multishot": "uringM"}
 MAX_LINES = 60
 BAD = ("fail", "error")
 # The fact that says most about a scenario, first: which ACK woke the writer.
@@ -118,13 +121,13 @@ def summary(doc: dict[str, Any], width: int = 120, max_lines: int = MAX_LINES) -
     """The one-screen view of a report: at most ``max_lines`` lines of at most ``width``."""
     groups = group(doc.get("results", []))
     names = sorted(groups, key=lambda n: (not any(r["verdict"] in BAD for r in groups[n]), n))
-    has_other = any(waiter_of(r) == "other" for r in doc.get("results", []))
-    columns = WAITERS + (("own",) if has_other else ())
+    present = {waiter_of(r) for r in doc.get("results", [])}
+    columns = tuple(w for w in WAITERS if w not in URING_COLUMNS or w in present) + (("own",) if "other" in present else ())
     # the name gives way to the headline on a narrow terminal, down to 28 columns
     name_w = min(max((len(n) for n in names), default=8), max(28, min(44, width - 9 * len(columns) - 30)))
     head = [part for line in head_lines(doc) for part in textwrap.wrap(line, width, subsequent_indent="    ")]
     fmt = f"{{:<{name_w}}}" + "".join(" {:<8}" for _ in columns) + " {}"
-    lines = head + [fmt.format("scenario", *columns, "headline").rstrip()]
+    lines = head + [fmt.format("scenario", *(URING_COLUMNS.get(c, c) for c in columns), "headline").rstrip()]
     room = max_lines - len(lines) - 2  # the closing line of the run, and a "more" line
     for n in names[:room] if len(names) > room + 1 else names:
         by = defaultdict(list)

@@ -73,3 +73,15 @@ def test_the_summary_says_how_many_verdicts_rest_on_bounds():
     doc = {"kernel": {}, "summary": {"passed": 1, "failed": 0, "skipped": 0, "error": 0, "bounded": 1},
            "results": results}
     assert "verdicts resting on bounds: 1" in one_screen(doc)
+
+
+def test_uring_columns_only_where_the_report_has_them():
+    plain = summary(doc([result("epollout", "a", "ET")])).splitlines()
+    header = next(line for line in plain if line.startswith("scenario"))
+    assert "uring1" not in header and "uringM" not in header
+    both = summary(doc([result("epollout", "a", "ET"), result("epollout", "a", "uring-oneshot"),
+                        result("epollout", "a", "uring-multishot", verdict="fail")])).splitlines()
+    header = next(line for line in both if line.startswith("scenario"))
+    assert header.split()[1:7] == ["ET", "LT", "poll", "select", "uring1", "uringM"]
+    row = next(line for line in both if line.startswith("epollout/a"))
+    assert row.split()[1:7] == ["ok", "-", "-", "-", "ok", "FAIL"]
