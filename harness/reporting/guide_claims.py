@@ -194,6 +194,8 @@ CLAIMS: tuple[Claim, ...] = (
           (P("*", URING_ONESHOT),)),
     Claim(U, "A multishot io_uring poll request gives one completion per wakeup that finds the mask non-empty: neither edge- nor level-triggered.",
           (P("*", URING_MULTISHOT),)),
+    Claim(U, "A multishot completion carries the wakeup's reason, not the socket's full mask: data arriving on a writable socket completes with EPOLLIN alone, where epoll reports EPOLLIN|EPOLLOUT.",
+          (P("epollout/data-on-writable-socket-reports-full-mask", URING_MULTISHOT),)),
     Claim(U, "io_uring poll completes with the bits epoll reports: EPOLLOUT at the same ACK after EAGAIN.",
           (P("epollout/out-of-space-then-acks", URING_ONESHOT + URING_MULTISHOT),)),
 )
