@@ -5,7 +5,8 @@ wakeups the kernel makes (``EpollModel``, ``writeable``/``threshold``); ``versio
 the variant of each rule from the upstream release the kernel carries (``KernelRules``, the
 ``CHANGES`` with commit, mainline release and stable backports); ``transient`` models the
 write-space tests inside one ACK (a witnessed ``Call``, or the ``AckBound`` of what the
-accounting allows); ``rules_state`` adds the state changes.  This room imports nothing else
+accounting allows); ``rules_state`` adds the state changes; ``uring`` the io_uring poll
+requests (one-shot and multishot) as waiters.  This room imports nothing else
 of the harness, so every other room may use it and its unit tests run in milliseconds anywhere.
 """
 
