@@ -17,10 +17,13 @@ REPORTS ?= reports
 DEBS_RUN    ?= python3-venv python3-dev gcc libc6-dev iproute2 iptables libnetfilter-queue-dev kmod
 DEBS_GUESTS ?= qemu-system-x86 busybox-static
 DEBS_BROWSER ?= chromium
+# Building the kernel mutants' livepatch module: the compiler Debian's 6.1 kernels were built
+# with, and what Debian's linux-kbuild tools link against.
+DEBS_KMUTANTS ?= gcc-12 make libc6-dev libelf1 libssl3 patch
 
 PYTEST_ARGS ?=
 
-.PHONY: all setup test unit report bench kernels compare guide bench-kernels mutants container-check clean
+.PHONY: all setup test unit report bench kernels compare guide bench-kernels mutants kernel-mutants container-check clean
 
 all: test
 
@@ -43,6 +46,8 @@ $(STAMPS)/debs-guests: Makefile
 	$(call debs,$(DEBS_GUESTS))
 $(STAMPS)/debs-browser: Makefile
 	$(call debs,$(DEBS_BROWSER))
+$(STAMPS)/debs-kmutants: Makefile
+	$(call debs,$(DEBS_KMUTANTS))
 
 $(STAMPS)/venv: pyproject.toml $(STAMPS)/debs-run
 	@mkdir -p $(STAMPS)
@@ -105,6 +110,13 @@ bench-kernels: $(STAMPS)/venv-compare $(STAMPS)/debs-guests
 ## host suite per mutant, or mutant names to run only those).
 mutants: setup
 	$(PY) -m harness.mutants $(MUTANTS_ARGS)
+
+## The kernel mutants: livepatch modules built against Debian's headers of the 6.1 kernel,
+## each changing one readiness rule, booted under QEMU; the suite must fail each, naming the
+## rule, and pass the unmodified copy. Not part of `make test` (minutes). KMUTANTS_ARGS:
+## mutant names, --full (whole suite per mutant), --mutant PATH (a .ko or .patch of yours).
+kernel-mutants: $(STAMPS)/venv $(STAMPS)/debs-guests $(STAMPS)/debs-kmutants
+	$(CLI) kernel-mutants $(KMUTANTS_ARGS)
 
 ## A fresh Debian 12 machine as the CI container sees it: a minimal root built once with
 ## debootstrap (cached in .cache/container), entered with private mount, PID and UTS

@@ -14,9 +14,11 @@ Rooms, lowest first; a room imports only the rooms listed for it (checked by
   text and pytest as a command, so it imports nothing else of the harness.
 - ``guests``: Debian kernels fetched (or your own by path) and booted under QEMU, and the
   runs inside them.
-- ``frontdoor``: the ``epoll-semantics`` commands (run, kernels, compare, summary, table,
-  explain, show); imports model, record, reporting and guests, and runs the suite as a
-  pytest subprocess, never by importing the plugin.
+- ``kmutants``: the kernel mutants (``make kernel-mutants``): livepatch modules that change
+  one readiness rule of a Debian kernel, booted in guests; imports guests, model and record.
+- ``frontdoor``: the ``epoll-semantics`` commands (run, kernels, kernel-mutants, compare,
+  summary, table, explain, show); imports model, record, reporting, guests and kmutants, and
+  runs the suite as a pytest subprocess, never by importing the plugin.
 
 ``cli`` (``python -m harness``, the console script) and ``bench`` (``make bench``) sit on top
 and may use any room.

@@ -12,6 +12,8 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from harness.kmutants import run as km
+
 from . import diffing as df
 from . import exports as ex
 from . import facts_help as fh
@@ -34,6 +36,9 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                "(pytest arguments pass through)", rn.configure_run, rn.run_run),
     Subcommand("kernels", "run the scenarios in Debian kernels or your own (a bzImage or build tree) "
                "under QEMU, then compare", rn.configure_kernels, rn.run_kernels),
+    Subcommand("kernel-mutants", "boot kernels whose readiness rules were changed on purpose (livepatch "
+               "modules): each must fail the suite naming its rule, the unmodified copy must pass",
+               km.configure, km.execute),
     Subcommand("compare", "compare report JSON files across kernels into compare.md/.html",
                rp.configure_compare, rp.run_compare),
     Subcommand("diff", "what changes if you move from kernel A to kernel B, in one screen: rules, "

@@ -2,8 +2,9 @@
 
 It runs as PID 1 on the read-only root share: it mounts proc/sys/dev, puts tmpfs where the
 command needs to write, mounts the results share (and the work share when a tmpfs would
-hide the working tree), makes the kernel's modules loadable, loads the ones the suite needs,
-runs the command and powers off. Pure text generation: nothing here starts a process.
+hide the working tree), makes the kernel's modules loadable, loads the ones the suite needs
+(and module files given by path: a kernel mutant), runs the command and powers off. Pure
+text generation: nothing here starts a process.
 """
 
 from __future__ import annotations
@@ -49,9 +50,31 @@ def work_share(cwd: str, kernel_root: str) -> str | None:
     return str(Path(cwd).resolve())
 
 
+def render_load(load: tuple[str, ...]) -> str:
+    """Shell lines that insmod each module file of ``load`` before the command, and wait until
+    a livepatch among them has finished its transition (every task switched to the new code:
+    /sys/kernel/livepatch/<name>/transition reads 0).  A module that does not load, or a
+    transition that does not finish, stops the guest with exit code 125 and the reason in
+    load.err: a run on a kernel that is not the one asked for must not look like a result."""
+    if not load:
+        return ""
+    q = shlex.quote
+    lines = ['fail_load() { echo "$1" >>"$OUT/load.err"; echo 125 >"$OUT/exit_code"; off; }']
+    for ko in load:
+        lines.append(f"insmod {q(ko)} 2>>\"$OUT/load.err\" || fail_load {q('cannot load ' + ko)}")
+    lines.append('for i in $(seq 1200); do busy=0; for t in /sys/kernel/livepatch/*/transition; do '
+                 '[ -f "$t" ] && [ "$(cat "$t")" != 0 ] && busy=1; done; [ $busy = 0 ] && break; sleep 0.05; done')
+    lines.append('[ $busy = 0 ] || fail_load "livepatch transition not finished after 60 s"')
+    lines.append('cat /sys/kernel/livepatch/*/enabled >"$OUT/livepatch.txt" 2>/dev/null; '
+                 'ls /sys/kernel/livepatch >>"$OUT/livepatch.txt" 2>/dev/null')
+    return "\n".join(lines)
+
+
 def render_init(out: str, modroot: str, command: str, cwd: str, env: dict[str, str],
-                modules: tuple[str, ...] = SUITE_MODULES, work: str | None = None) -> str:
-    """The stage-2 init: set up a writable, module-capable guest, run command, power off."""
+                modules: tuple[str, ...] = SUITE_MODULES, work: str | None = None,
+                load: tuple[str, ...] = ()) -> str:
+    """The stage-2 init: set up a writable, module-capable guest, load the module files of
+    ``load`` (kernel mutants), run command, power off."""
     q = shlex.quote
     envs = " ".join(q(f"{k}={v}") for k, v in sorted(env.items()))
     tmpfs = "\n".join(
@@ -95,6 +118,7 @@ modprobe -a {" ".join(modules)} 2>>"$OUT/modules.err"
 for m in {" ".join(modules)}; do
   if [ -d "/sys/module/$m" ] || modprobe "$m" 2>>"$OUT/modules.err"; then echo "$m ok"; else echo "$m failed"; fi >>"$OUT/modules.txt"
 done
+{render_load(load)}
 ip link set lo up
 echo eps-guest >/proc/sys/kernel/hostname
 uname -r >"$OUT/uname"

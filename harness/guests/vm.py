@@ -146,9 +146,11 @@ def _stop(proc: subprocess.Popen | None) -> None:
 
 def run_guest(kernel: Kernel, command: str, out: Path, cwd: str, env: dict[str, str] | None = None,
               accel: str = "tcg", timeout: float = 900, boot_timeout: float = 60,
-              use_initramfs: bool | None = None, cpu: str = "max", progress=lambda phase, elapsed, out: None) -> GuestResult:
+              use_initramfs: bool | None = None, cpu: str = "max", progress=lambda phase, elapsed, out: None,
+              load: tuple[str, ...] = ()) -> GuestResult:
     """Boot kernel, run command (a shell string) in cwd as root, results in out.
 
+    ``load``: module files insmod-ed before the command (harness.guests.stage2.render_load).
     Returns a GuestResult; infrastructure trouble (no boot, timeout, no result) is reported
     as status 'infra', never raised, so a caller can go on with the next kernel.
     """
@@ -162,7 +164,7 @@ def run_guest(kernel: Kernel, command: str, out: Path, cwd: str, env: dict[str, 
     init = out / "guest-init.sh"
     work = work_share(cwd, kernel.root)
     init.write_text(render_init(str(out), kernel.root, command.replace("{out}", str(out)), cwd, genv,
-                                work=work))
+                                work=work, load=load))
     init.chmod(0o755)
     result = GuestResult(status="infra", accel=accel)
     if use_initramfs is None:

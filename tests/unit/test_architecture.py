@@ -25,9 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "reporting": {"model", "record"},
     "guests": {"model", "record"},
     "mutants": set(),
-    "frontdoor": {"model", "record", "reporting", "guests"},
+    "kmutants": {"model", "record", "guests"},
+    "frontdoor": {"model", "record", "reporting", "guests", "kmutants"},
     "netns": set(),
-    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "frontdoor", "mutants", "netns"},
+    "top": {"model", "record", "sockets", "peers", "cases", "plugin", "reporting", "guests", "frontdoor", "mutants", "kmutants", "netns"},
 }
 TOP_MODULES = {"harness", "harness.__main__", "harness.cli", "harness.bench"}
 
