@@ -27,7 +27,9 @@ import socket
 import pytest
 
 from harness.cases.blocking import ack_blocked_writer, blocked_writer
+from harness.cases.inside_ack import InsideAck
 from harness.cases.scenarios import record_masks
+from harness.cases.scripted import FAMILIES
 from harness.cases.verdict import claim, settle
 from harness.model import masks as M
 from harness.model.rules import threshold, writeable
@@ -68,9 +70,12 @@ def test_threshold_boundary(scripted, mode, family, record, below):
     free == queued/2 exactly, or 2 bytes short of it.  sk_stream_min_wspace() is
     ``queued >> 1`` and the test ``>=``: on the boundary the ACK wakes the writer, 2 bytes
     short it does not (the next ACK does).  The setsockopt before it, on a socket still
-    unwritable, wakes nobody."""
+    unwritable, wakes nobody.  Where the kernel can be traced, every write-space call that
+    woke a sleeper must have held the rule: an epoll waiter's re-poll would hide one that came
+    too early."""
     c = scripted.accept(family, sndbuf=SNDBUF, opts=PeerOptions(mss=MSS, window=WINDOW, wscale=0),
                         waiter=mode)
+    c.inside = InsideAck(c.sock, c.timeline, scripted.net.ns.socket, FAMILIES[family])
     c.run_out_of_space("eagain")
     since = c.timeline.step
     edge = c.conn.acked + WINDOW
@@ -87,6 +92,7 @@ def test_threshold_boundary(scripted, mode, family, record, below):
         before = c.last.wmem_queued
         ack = c.conn.acked + MSS
         c.ack(ack, window=edge - ack)
+        c.inside.check_wakers(ack)
         c.wait(None)
         s = c.last
         freed.append(before - s.wmem_queued)

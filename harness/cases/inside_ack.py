@@ -140,6 +140,19 @@ class InsideAck:
             if c.nospace and c.held():
                 self.timeline.check("the witnessed call that held woke a sleeper", True, c.woke, c.site)
 
+    def check_wakers(self, ack: int) -> None:
+        """Every witnessed write-space call of ACK ``ack`` that woke a sleeper held the rule.
+
+        sk_stream_write_space() wakes only if __sk_stream_is_writeable(sk, 1), and what the
+        witness fetches at its entry is what that test reads (the caller holds the socket lock).
+        An epoll waiter's re-poll hides a wakeup that came too early (tcp_poll() finds the
+        socket unwritable and reports nothing); the witness does not."""
+        if self.witness is None:
+            return
+        for c in (c for a, c in self.calls if a == ack and c.woke):
+            self.timeline.check("a witnessed write-space call that woke a sleeper held the rule", True,
+                                c.held(), c.brief())
+
     def facts(self, record, series: list[dict]) -> None:
         """The report's facts: how the tests inside ACKs were known, and the wakeups."""
         record.fact("inside_ack_basis", self.basis)
