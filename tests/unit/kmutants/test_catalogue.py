@@ -19,6 +19,12 @@ def test_every_mutant_states_its_rule_and_its_cases():
         assert all(c.startswith("tests/test_") for c in m.cases)
 
 
+def test_the_identity_runs_every_case_that_kills_a_mutant():
+    ident = C.by_name(C.IDENTITY)
+    assert {c for m in C.MUTANTS for c in m.cases} == set(ident.cases)
+    assert len(ident.cases) == len(set(ident.cases))
+
+
 def test_names_select_only_those_and_unknown_names_are_refused():
     assert [m.name for m in C.select(["poll-no-rdhup"])] == [C.IDENTITY, "poll-no-rdhup"]
     with pytest.raises(KeyError, match="known: identity"):
