@@ -58,17 +58,18 @@ SCENARIO_ARGS = ("tests", "--ignore=tests/unit", "--ignore=tests/guest", "--igno
                  "--ignore=tests/faults")
 
 
-def suite_command() -> str:
+def suite_command(selection: tuple[str, ...] = ("tests",)) -> str:
     """The suite as it runs inside a guest: the scenarios (unit tests, guest boots and the
     hygiene test's child sessions stay on the host), its report, JUnit XML and captures
     written to the results share.  Timeouts are generous: Python is ~15x slower under TCG.
     The guest is the suite's own kernel, with tracing: the kernel witness is required there,
     so a kernel whose probes cannot attach fails with the reason rather than being judged on
-    the bounds a host without tracing uses."""
+    the bounds a host without tracing uses.  ``selection``: the pytest paths or node ids to
+    run (a kernel mutant's cases)."""
     venv_py = kernels.REPO / ".venv" / "bin" / "python"
     return (f"{shlex.quote(str(venv_py))} -m pytest -q -rs -p no:cacheprovider -o timeout=900 "
             "--report-json={out}/report.json --junitxml={out}/junit.xml --captures-dir={out}/captures "
-            "--report-label=guest --require-witness " + " ".join(SCENARIO_ARGS))
+            f"--report-label=guest --require-witness {shlex.join(selection)} " + " ".join(SCENARIO_ARGS[1:]))
 
 
 def hidden_in_guest(path: Path, cwd: Path) -> str | None:

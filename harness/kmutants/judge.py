@@ -2,7 +2,8 @@
 
 A failed case's report line (``reason``) starts with its first divergence, as
 harness.cases.verdict.settle writes it: ``step N (label): CHECK required X, observed Y``,
-or ``claim failed: WHAT`` for a scenario's own claim.  The check's name (or the claim) is
+or ``claim failed: WHAT`` for a scenario's own claim (pytest may put ``Failed: `` before
+either).  The check's name (or the claim) is
 the rule the case says the kernel broke.
 
 Verdicts: the identity must pass (``passed``; anything else is ``FAILED``).  A mutant is
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 
 from .catalogue import Mutant
 
-_STEP = re.compile(r"^step (?P<step>\d+) \((?P<label>.*)\): (?P<check>.+?) required (?P<req>.*), "
+_STEP = re.compile(r"^(?:Failed: )?step (?P<step>\d+) \((?P<label>.*)\): (?P<check>.+?) required (?P<req>.*), "
                    r"observed (?P<obs>.*)$")
-_CLAIM = re.compile(r"^claim failed: (?P<what>.+)$")
+_CLAIM = re.compile(r"^(?:Failed: )?claim failed: (?P<what>.+)$")
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,9 @@ def say(msg: str) -> None:
 
 def guest_command(mutant: catalogue.Mutant, full: bool) -> str:
     """The suite inside the guest: the mutant's cases, or all of them."""
-    cases = () if full else mutant.cases
-    return kernel_runs.suite_command() + "".join(f" {c}" for c in cases)
+    if full or not mutant.cases:
+        return kernel_runs.suite_command()
+    return kernel_runs.suite_command(mutant.cases)
 
 
 def table(rows: list[tuple[catalogue.Mutant, Verdict, float]], total: float, full: bool) -> str:

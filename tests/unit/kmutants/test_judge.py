@@ -12,10 +12,13 @@ def test_a_step_check_names_its_rule():
     d = divergence("epollout/x[ET]", "step 7 (ack 8001 (one MSS)): epoll_wait(ET) required OUT, "
                    "observed - (write-space wakeup (ACK))")
     assert (d.rule, d.step) == ("epoll_wait(ET)", 7)
+    d = divergence("k", "Failed: step 31 (ACK 40545): blocked writer woken required False, observed True")
+    assert (d.rule, d.step) == ("blocked writer woken", 31)
 
 
 def test_a_claim_and_anything_else_are_named_too():
     assert divergence("k", "claim failed: one wakeup per episode").rule == "claim: one wakeup per episode"
+    assert divergence("k", "Failed: claim failed: x").rule == "claim: x"
     assert divergence("k", "Failed: Timeout >900.0s").rule.startswith("other: Failed: Timeout")
     assert divergence("k", None).rule == "other: no reason given"
 
