@@ -3,8 +3,9 @@
 A failed case's report line (``reason``) starts with its first divergence, as
 harness.cases.verdict.settle writes it: ``step N (label): CHECK required X, observed Y``,
 or ``claim failed: WHAT`` for a scenario's own claim (pytest may put ``Failed: `` before
-either).  The check's name (or the claim) is
-the rule the case says the kernel broke.
+either).  The check's name (or the claim) is the rule the case says the kernel broke; a
+mutant's rules are matched against the whole line, so that "epoll_wait(ET) required OUT,
+observed -" (a wakeup missing) is told from "required -, observed OUT" (one too many).
 
 Verdicts: the identity must pass (``passed``; anything else is ``FAILED``).  A mutant is
 ``killed`` when a case fails and its first divergence names the mutant's rule,
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 
 from .catalogue import Mutant
 
-_STEP = re.compile(r"^(?:Failed: )?step (?P<step>\d+) \((?P<label>.*)\): (?P<check>.+?) required (?P<req>.*), "
+_STEP = re.compile(r"^step (?P<step>\d+) \((?P<label>.*)\): (?P<check>.+?) required (?P<req>.*), "
                    r"observed (?P<obs>.*)$")
-_CLAIM = re.compile(r"^(?:Failed: )?claim failed: (?P<what>.+)$")
+_CLAIM = re.compile(r"^claim failed: (?P<what>.+)$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def divergence(key: str, reason: str | None) -> Divergence:
     """The first divergence a failed case's report line states.  A line of another shape (an
     exception, a timeout) is its own rule: its first words, so the table still says it."""
     line = (reason or "").strip().splitlines()[0] if (reason or "").strip() else ""
+    line = line.removeprefix("Failed: ")
     m = _STEP.match(line)
     if m:
         return Divergence(key, m["check"], int(m["step"]), line)
@@ -80,7 +82,7 @@ def judge(mutant: Mutant, report: dict | None, infra_reason: str = "") -> Verdic
         return Verdict(mutant.name, "passed", counts)
     if not failed:
         return Verdict(mutant.name, "survived", counts, reason="no case failed")
-    named = [d for d in failed if mutant.names_rule(d.rule)]
+    named = [d for d in failed if mutant.names_rule(d.line)]
     if named:
         return Verdict(mutant.name, "killed", counts, named[0], failed)
     return Verdict(mutant.name, "misnamed", counts, failed[0], failed,

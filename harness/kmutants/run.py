@@ -48,7 +48,7 @@ def table(rows: list[tuple[catalogue.Mutant, Verdict, float]], total: float, ful
              "-" * 100]
     for m, v, secs in rows:
         counts = " ".join(f"{k}={n}" for k, n in sorted(v.counts.items()))
-        first = f"{v.first.rule}  ({v.first.key})" if v.first else (v.reason or "-")
+        first = f"{v.first.line}  [{v.first.key}]" if v.first else (v.reason or "-")
         lines.append(f"{m.name:22} {v.verdict:9} {secs:7.1f}  {counts:16} {first}")
         lines.append(f"{'':22}   breaks: {m.about}")
     killed = sum(v.verdict == "killed" for _, v, _ in rows)

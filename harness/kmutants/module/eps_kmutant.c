@@ -23,8 +23,8 @@
  *                       every skb sent, whether or not SOCK_NOSPACE is set
  *   EPS_POLL_NO_NOSPACE tcp_poll() never sets SOCK_NOSPACE on an unwritable socket
  *   EPS_POLL_NO_RDHUP   tcp_poll() omits EPOLLRDHUP after the peer's FIN
- *   EPS_REVERT_4BFE744FF164  tcp_check_space() does nothing when called from
- *                       tcp_event_new_data_sent() (net/ipv4/tcp_output.c): the 5.18 change
+ *   EPS_REVERT_4BFE744FF164  tcp_check_space() does nothing when called from the transmit
+ *                       path (tcp_event_new_data_sent(), net/ipv4/tcp_output.c): the 5.18 change
  *                       "tcp: fix potential xmit stalls caused by TCP_NOTSENT_LOWAT" undone
  */
 #include <linux/module.h>
@@ -173,15 +173,27 @@ static void eps_tcp_chrono_stop(struct sock *sk, const enum tcp_chrono type)
 }
 
 #ifdef EPS_REVERT_4BFE744FF164
-/* Whether the caller is tcp_event_new_data_sent(), the call 4bfe744ff164 added.  Livepatch
- * enters the replacement from the original's ftrace site, so the return address is still
- * the caller's.  Debian's 6.1 keeps tcp_event_new_data_sent() out of line (a 't' symbol). */
+/* Whether tcp_check_space() was reached from tcp_event_new_data_sent(), the call
+ * 4bfe744ff164 added.  Livepatch enters the replacement from the original's ftrace site, so
+ * the return address is still the caller's; but tcp_check_space() is that function's last
+ * statement, a tail call (Debian's 6.1: "jmp tcp_check_space"), so the return address lies
+ * in its callers, all in net/ipv4/tcp_output.c: tcp_write_xmit(), tcp_mtu_probe(),
+ * tcp_write_wakeup().  The ACK's own call comes from tcp_input.c (tcp_rcv_established(),
+ * tcp_rcv_state_process()) and stays. */
+static const char *const eps_xmit_callers[] = {
+	"tcp_event_new_data_sent", "tcp_write_xmit", "tcp_mtu_probe", "tcp_write_wakeup",
+};
+
 static bool eps_called_per_skb(unsigned long ret)
 {
 	char name[KSYM_SYMBOL_LEN];
+	int i;
 
 	sprint_symbol_no_offset(name, ret);
-	return !strcmp(name, "tcp_event_new_data_sent");
+	for (i = 0; i < ARRAY_SIZE(eps_xmit_callers); i++)
+		if (!strcmp(name, eps_xmit_callers[i]))
+			return true;
+	return false;
 }
 #endif
 

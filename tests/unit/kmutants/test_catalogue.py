@@ -39,8 +39,25 @@ def test_cflags_select_the_mutant_and_name_it():
 
 def test_a_divergence_elsewhere_does_not_name_the_rule():
     rdhup = C.by_name("poll-no-rdhup")
-    assert rdhup.names_rule("epoll_wait(ET)")
-    assert not rdhup.names_rule("writer woken")
+    assert rdhup.names_rule("step 4 (epoll_wait after RST): epoll_wait(ET) required IN|OUT|ERR|HUP|RDHUP, "
+                            "observed IN|OUT|ERR|HUP")
+    assert not rdhup.names_rule("step 4 (x): epoll_wait(ET) required IN|RDHUP, observed IN|OUT|RDHUP")
+    assert not rdhup.names_rule("step 2 (x): writer woken required True, observed False")
+
+
+def test_a_missing_wakeup_is_told_from_one_too_many():
+    late, ignores = C.by_name("wake-late"), C.by_name("wake-ignores-nospace")
+    missing = "step 8 (ACK 2001): epoll_wait(ET) required OUT, observed -"
+    extra = "step 4 (epoll_wait after the write): epoll_wait(ET) required -, observed OUT"
+    assert late.names_rule(missing) and not late.names_rule(extra)
+    assert ignores.names_rule(extra) and not ignores.names_rule(missing)
+
+
+def test_an_early_wakeup_is_named_by_the_witness():
+    early = C.by_name("wake-early")
+    assert early.names_rule("step 8 (ACK 2001): a witnessed write-space call that woke a sleeper held "
+                            "the rule required True, observed False")
+    assert not early.names_rule("step 8 (ACK 2001): epoll_wait(ET) required OUT, observed -")
 
 
 def test_a_mutant_from_outside_names_any_rule(tmp_path):
@@ -57,7 +74,8 @@ def test_a_directory_brings_its_rules_and_cases(tmp_path):
     m = C.from_path(str(tmp_path))
     assert m.patch.endswith("change.patch") and m.rules == ("writer woken",)
     assert m.cases == ("tests/test_epollout.py",)
-    assert not m.names_rule("epoll_wait(LT)")
+    assert m.names_rule("step 3 (x): writer woken required True, observed False")
+    assert not m.names_rule("step 3 (x): epoll_wait(LT) required OUT, observed -")
 
 
 @pytest.mark.parametrize("files", [(), ("a.ko", "b.patch")], ids=["empty", "two"])

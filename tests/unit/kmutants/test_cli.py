@@ -40,20 +40,22 @@ def test_front_door_has_the_command():
 def test_subset_or_whole_suite_in_the_guest():
     m = C.by_name("poll-no-rdhup")
     subset, whole = run.guest_command(m, full=False), run.guest_command(m, full=True)
-    assert " tests/test_readers.py " in subset and " tests " not in subset
-    assert "tests/test_readers.py" not in whole and " tests " in whole
+    assert " 'tests/test_state.py::test_state_change[ET-ipv4-peer-fin]' " in subset
+    assert " tests " not in subset
+    assert "test_state.py" not in whole and " tests " in whole
 
 
 def test_exit_code_and_table():
     ident, late = C.by_name(C.IDENTITY), C.by_name("wake-late")
     passed = Verdict("identity", "passed", {"pass": 3})
-    killed = Verdict("wake-late", "killed", {"fail": 1}, Divergence("k[ET]", "epoll_wait(ET)", 3))
+    killed = Verdict("wake-late", "killed", {"fail": 1},
+                     Divergence("k[ET]", "epoll_wait(ET)", 3, "step 3 (ACK 2001): epoll_wait(ET) required OUT, observed -"))
     survived = Verdict("wake-late", "survived", {"pass": 2}, reason="no case failed")
     assert run.overall([passed, killed]) == run.EXIT_OK
     assert run.overall([passed, survived]) == run.EXIT_SURVIVED
     assert run.overall([passed, Verdict("x", "infra")]) == run.EXIT_INFRA
     text = run.table([(ident, passed, 20.0), (late, killed, 25.5)], 45.5, full=False)
-    assert "epoll_wait(ET)  (k[ET])" in text and "1/1 mutants killed, identity passed" in text
+    assert "epoll_wait(ET) required OUT, observed -  [k[ET]]" in text and "1/1 mutants killed, identity passed" in text
 
 
 def test_headers_makefile_is_pointed_at_the_unpacked_copy(tmp_path):

@@ -19,7 +19,7 @@ def test_a_step_check_names_its_rule():
 def test_a_claim_and_anything_else_are_named_too():
     assert divergence("k", "claim failed: one wakeup per episode").rule == "claim: one wakeup per episode"
     assert divergence("k", "Failed: claim failed: x").rule == "claim: x"
-    assert divergence("k", "Failed: Timeout >900.0s").rule.startswith("other: Failed: Timeout")
+    assert divergence("k", "Failed: Timeout >900.0s").rule == "other: Timeout >900.0s"
     assert divergence("k", None).rule == "other: no reason given"
 
 
@@ -33,13 +33,14 @@ def test_identity_passes_only_with_nothing_failed_and_something_passed():
 
 def test_a_mutant_is_killed_only_by_a_divergence_that_names_its_rule():
     m = C.by_name("poll-no-rdhup")
-    elsewhere = report(("a", "fail", "step 2 (x): writer woken required True, observed False"))
+    elsewhere = report(("a", "fail", "Failed: step 2 (x): writer woken required True, observed False"))
     v = judge(m, elsewhere)
     assert v.verdict == "misnamed" and not v.ok
     named = report(("a", "fail", "step 2 (x): writer woken required True, observed False"),
                    ("b", "fail", "step 4 (fin): epoll_wait(ET) required IN|RDHUP, observed IN"))
     v = judge(m, named)
     assert v.verdict == "killed" and v.ok and v.first.key == "b" and len(v.failed) == 2
+    assert v.first.line.startswith("step 4 (fin): ")
 
 
 def test_a_mutant_that_fails_nothing_survived():
