@@ -28,6 +28,8 @@ from .catalogue import Mutant
 
 MODULE_SRC = Path(__file__).resolve().parent / "module"
 MODULE_NAME = "eps_kmutant"
+# The series whose source the module's copies come from (linux-source-6.1, 6.1.192-3).
+COPIES_OF = "6.1"
 
 
 class BuildError(RuntimeError):
@@ -109,6 +111,9 @@ def build(kernel: Kernel, mutant: Mutant, log=lambda msg: None) -> Path:
     else built (or taken from the cache).  Raises BuildError."""
     if mutant.module:
         return Path(mutant.module)
+    if not (kernel.version.startswith(COPIES_OF + ".") or kernel.release.startswith(COPIES_OF + ".")):
+        raise BuildError(f"the module's copies are Linux {COPIES_OF}'s; {kernel.release} is another "
+                         "series: give a module built for it (--mutant PATH.ko)")
     sources = {p.name: p.read_bytes() for p in sorted(MODULE_SRC.iterdir()) if p.is_file()}
     out = cache_root() / kernel.release / "build" / f"{mutant.name}-{build_key(kernel, mutant, sources)}"
     ko = out / f"{MODULE_NAME}.ko"

@@ -87,3 +87,12 @@ def test_a_build_is_reused_only_for_the_same_kernel_sources_flags_and_patch(tmp_
     first = build.build_key(k, mine, src)
     patch.write_text("two")
     assert build.build_key(k, mine, src) != first
+
+
+def test_the_copies_are_built_only_for_their_own_series():
+    from harness.guests.kernel import Kernel
+
+    k = Kernel("6.12", "6.12.57+deb13-cloud-amd64", "p", "6.12.57-1", "trixie", "/r", "/v", "/c")
+    with pytest.raises(build.BuildError, match="copies are Linux 6.1's"):
+        build.build(k, C.by_name("wake-late"))
+    assert build.build(k, C.Mutant("x", "mine", module="/m/x.ko")) == build.Path("/m/x.ko")
