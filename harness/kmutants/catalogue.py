@@ -59,8 +59,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("wake-early", "write-space wakeup when free + 1280 >= queued/2 (one skb head's truesize "
            "early); tcp_poll unchanged", ("EPS_WAKE_EARLY",),
            (r"woke a sleeper held the rule required True, observed False", WOKEN),
-           (f"{_T}[ET-ipv4-just-below]", f"{_T}[LT-ipv4-just-below]",
-            "tests/test_realpeer.py::test_blocking_writer[ET-bbr-ipv4-gate]")),
+           (f"{_T}[ET-ipv4-just-below]", f"{_T}[LT-ipv4-just-below]")),
     Mutant("wake-late", "write-space wakeup only when free - 384 >= queued/2", ("EPS_WAKE_LATE",),
            (NOT_WOKEN,), (f"{_T}[ET-ipv4-at-boundary]", f"{_T}[LT-ipv4-at-boundary]")),
     Mutant("wake-ignores-nospace", "tcp_check_space() wakes on every ACK (and skb sent) that leaves "
