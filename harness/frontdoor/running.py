@@ -132,6 +132,15 @@ def configure_kernels(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-compare", action="store_true", help="do not write reports/compare.*")
 
 
+def comparison_after(out: Path) -> dict:
+    """What the comparison after the guests reads and where it writes: ``make kernels``'s
+    ``reports/kernels`` sits in the reports directory, compared with this machine's reports
+    there; an ``--out`` of another name holds one matrix, compared on its own, in it."""
+    if out.name == "kernels":
+        return {"inputs": compare_inputs(str(out.parent)), "out": str(out.parent)}
+    return {"inputs": [str(p) for p in sorted(out.glob("*/report.json"))], "out": str(out)}
+
+
 def run_kernels(args: argparse.Namespace) -> int:
     from harness.guests import kernel_runs
 
@@ -150,8 +159,7 @@ def run_kernels(args: argparse.Namespace) -> int:
     argv += ["--jobs", str(args.jobs)] if args.jobs else []
     rc = kernel_runs.main(argv)
     if not args.no_compare:
-        out = str(Path(args.out).parent)
-        run_compare(argparse.Namespace(inputs=compare_inputs(out), out=out, no_plots=False, json=False))
+        run_compare(argparse.Namespace(**comparison_after(Path(args.out)), no_plots=False, json=False))
     if rc == 1:
         print("kernels: the suite failed inside some kernel (a behaviour difference or a bug): exit 1")
     elif rc:

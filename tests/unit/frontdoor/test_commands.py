@@ -107,3 +107,20 @@ def test_kernels_hands_the_comparison_every_option_compare_reads(monkeypatch, tm
     wanted = vars(build_parser().parse_args(["compare"]))
     missing = [name for name in wanted if name not in ("command", "run") and not hasattr(seen[0], name)]
     assert missing == [] and seen[0].json is False
+
+
+def test_kernels_compares_the_matrix_it_wrote_wherever_it_wrote_it(tmp_path):
+    """An --out not named kernels is compared on its own: the parent's kernels/ would be
+    another matrix, or nothing (the comparison then refused to run)."""
+    from harness.frontdoor.running import comparison_after
+
+    (tmp_path / "elsewhere" / "6.12").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "6.12" / "report.json").write_text("{}")
+    (tmp_path / "kernels" / "6.1").mkdir(parents=True)
+    (tmp_path / "kernels" / "6.1" / "report.json").write_text("{}")
+    (tmp_path / "host.json").write_text("{}")
+    mine = comparison_after(tmp_path / "elsewhere")
+    assert mine == {"inputs": [str(tmp_path / "elsewhere" / "6.12" / "report.json")], "out": str(tmp_path / "elsewhere")}
+    default = comparison_after(tmp_path / "kernels")
+    assert default["out"] == str(tmp_path)
+    assert default["inputs"] == [str(tmp_path / "host.json"), str(tmp_path / "kernels" / "6.1" / "report.json")]
