@@ -89,3 +89,18 @@ def test_blocking_writer_wakeup_is_the_plotted_wake():
     series = [{"ack": 10001, "wmem_queued": 30000, "sndbuf": 42000, "writer_woken": False},
               {"ack": 30001, "wmem_queued": 9000, "sndbuf": 42000, "writer_woken": True}]
     assert series_points(series)["wake"] == [(30001.0, 33000.0)]
+
+
+def test_the_new_scenarios_facts_are_reached_only_where_their_mechanism_acts():
+    """io_uring completions and the event-loop patterns' ACK steps move with truesize; the
+    memory-pressure case's unreached branch and its skip are the forced progress's, and in
+    another scenario neither mechanism reaches them."""
+    truesize = next(m for m in MECHANISMS if m.name == "truesize")
+    forced = next(m for m in MECHANISMS if m.name == "forced-progress")
+    assert truesize.reaches_fact("completions", topic="epollout")
+    assert truesize.reaches_fact("masks", topic="event-loops")
+    assert not truesize.reaches_fact("completions", topic="state")
+    assert forced.reaches_fact("unreached_branch", scenario="memory-pressure-on-an-empty-socket")
+    assert forced.reaches_fact("verdict", scenario="memory-pressure-on-an-empty-socket")
+    assert not forced.reaches_fact("verdict", topic="epollout", scenario="out-of-space-then-acks")
+    assert not truesize.reaches_fact("unreached_branch", scenario="memory-pressure-on-an-empty-socket")
