@@ -80,7 +80,7 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
     from matplotlib.lines import Line2D
 
     # A Figure not registered with pyplot: nothing global to clean up, thread-safe.
-    fig = Figure(figsize=(8.4, 4.8), dpi=64, layout="constrained")
+    fig = Figure(figsize=(8.4, 4.8), dpi=60, layout="constrained")
     ax = fig.add_subplot()
     kernel_handles = []
     for index, (name, series) in enumerate(traces):
@@ -135,7 +135,7 @@ def plot_series(title: str, traces: Sequence[Trace]) -> bytes:
     return _paletted(buffer.getvalue())
 
 
-def _paletted(png: bytes, colours: int = 32) -> bytes:
+def _paletted(png: bytes, colours: int = 64) -> bytes:
     """The same picture as an 8-bit paletted PNG: a plot uses a few dozen colours, and the
     page carries dozens of plots, so this keeps it small (about a third of RGBA)."""
     from PIL import Image
