@@ -71,8 +71,9 @@ def test_probe_names_the_refusal(monkeypatch, err, sysctl, words):
     assert problem is not None and words in problem
 
 
-def test_multishot_probe_rejects_einval(monkeypatch):
-    class OldRing:
+def _ring_answering(cqe):
+    """A stand-in Ring whose one completion is ``cqe``."""
+    class Ring:
         def __init__(self, *_):
             pass
 
@@ -89,31 +90,16 @@ def test_multishot_probe_rejects_einval(monkeypatch):
             pass
 
         def reap(self):
-            return [uring_ring.Cqe(1, -errno.EINVAL, 0)]
+            return [cqe]
 
-    monkeypatch.setattr(uring, "Ring", OldRing)
+    return Ring
+
+
+def test_multishot_probe_rejects_einval(monkeypatch):
+    monkeypatch.setattr(uring, "Ring", _ring_answering(uring_ring.Cqe(1, -errno.EINVAL, 0)))
     assert "5.13" in uring.multishot_problem()
 
 
 def test_multishot_probe_rejects_a_request_that_ends(monkeypatch):
-    class EndingRing:
-        def __init__(self, *_):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            pass
-
-        def close(self):
-            pass
-
-        def submit(self, sqe):
-            pass
-
-        def reap(self):
-            return [uring_ring.Cqe(1, M.IN, 0)]
-
-    monkeypatch.setattr(uring, "Ring", EndingRing)
+    monkeypatch.setattr(uring, "Ring", _ring_answering(uring_ring.Cqe(1, M.IN, 0)))
     assert "without IORING_CQE_F_MORE" in uring.multishot_problem()
