@@ -1,32 +1,14 @@
 """The verdict of one ACK for a sleeper where no witness decides: "allowed, not required",
 never "required" echoing what the sleeper did.  No root needed."""
 
-from dataclasses import dataclass
-
 from harness.cases.inside_ack import InsideAck, series_entry
 from harness.model import masks as M
 from harness.model.rules import EpollModel, KernelRules
 from harness.model.transient import AckBound
 from harness.record.timeline import Timeline
+from tests.unit.made_up import SNDBUF, Acct
 
-SNDBUF = 42000
 HEAD = 1280
-
-
-@dataclass
-class Acct:
-    wmem_queued: int
-    sndbuf: int = SNDBUF
-    notsent: int = 0
-    notsent_lowat: int = 0
-    inq: int = 0
-    rcvlowat: int = 1
-    outq: int = 0
-    state: str = "ESTABLISHED"
-
-    @property
-    def free(self) -> int:
-        return self.sndbuf - self.wmem_queued
 
 
 def bounded_inside() -> InsideAck:

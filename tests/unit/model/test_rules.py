@@ -1,25 +1,18 @@
 """The rule engine on its own: no root, no sockets, accounting made up in the test."""
 
-from dataclasses import dataclass
-
 import pytest
 
 from harness.model import masks as M
 from harness.model.rules import CHANGES, EpollModel, KernelRules, parse_release, threshold, writeable
+from tests.unit.made_up import Acct as MadeUp
 
 NEW = KernelRules.for_release("6.12.0-test")
 OLD = KernelRules.for_release("5.4.0-test")
 
 
-@dataclass
-class Acct:
-    sndbuf: int = 42000
-    wmem_queued: int = 0
-    notsent: int = 0
-    notsent_lowat: int = 0xFFFFFFFF
-    inq: int = 0
-    rcvlowat: int = 1
-    state: str = "ESTABLISHED"
+def Acct(**fields) -> MadeUp:
+    """No TCP_NOTSENT_LOWAT unless a test sets one."""
+    return MadeUp(**{"notsent_lowat": 0xFFFFFFFF, **fields})
 
 
 FULL = Acct(wmem_queued=44000)

@@ -1,28 +1,15 @@
 """Write-space tests inside one ACK: witnessed calls replayed, the bound without a witness,
 and a writer woken at an arbitrary ACK judged wrong on every kernel."""
 
-from dataclasses import dataclass
-
 import pytest
 
 from harness.model import masks as M
 from harness.model.rules import EpollModel, KernelRules
 from harness.model.transient import AckBound, Call
+from tests.unit.made_up import SNDBUF, Acct
 
-SNDBUF = 42000
 HEAD = 1280
 KERNELS = ["5.4.0", "5.10.0", "5.10.262", "6.1.192", "6.18.44"]
-
-
-@dataclass
-class Acct:
-    wmem_queued: int
-    sndbuf: int = SNDBUF
-    notsent: int = 0
-    notsent_lowat: int = 0
-    inq: int = 0
-    rcvlowat: int = 1
-    state: str = "ESTABLISHED"
 
 
 def call(queued, site="transmit inside the ACK", nospace=True):

@@ -1,23 +1,11 @@
 """The io_uring poll model on its own: made-up accounting, no ring."""
 
-from dataclasses import dataclass
-
 from harness.model import masks as M
 from harness.model.rules import KernelRules
 from harness.model.uring import UringModel
+from tests.unit.made_up import Acct
 
 RULES = KernelRules.for_release("6.12.0-test")
-
-
-@dataclass
-class Acct:
-    sndbuf: int = 42000
-    wmem_queued: int = 0
-    notsent: int = 0
-    notsent_lowat: int = 0
-    inq: int = 0
-    rcvlowat: int = 1
-    state: str = "ESTABLISHED"
 
 
 WRITABLE, FULL = Acct(), Acct(wmem_queued=44000)
